@@ -1,0 +1,2 @@
+export { type ChatMessage, Transcript } from "./Transcript";
+export { wrapToWidth } from "./wrap";

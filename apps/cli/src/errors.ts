@@ -1,0 +1,57 @@
+/**
+ * How the CLI turns an error into one line on stderr and an exit code (CLI.md):
+ * 2 for bad input or usage, 1 for internal failures.
+ *
+ * Packages throw typed errors (`GgufError`, `TokenizerError`, ...) that carry a string `code`
+ * in SCREAMING_SNAKE_CASE and, optionally, a `hint`. Those, usage errors and the file-system
+ * errors a user causes (missing file, no permission, full disk) are bad input; anything else is
+ * a bug of ours and exits 1.
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+  readonly code = "USAGE";
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+const userFileSystemCodes = new Set([
+  "ENOENT",
+  "EACCES",
+  "EISDIR",
+  "ENOTDIR",
+  "EEXIST",
+  "ENOSPC",
+  "EPERM",
+  "EROFS",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+export function isInputError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (!code) return false;
+  return userFileSystemCodes.has(code) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(code) || code === "USAGE";
+}
+
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return isInputError(error) ? 2 : 1;
+}
+
+/** One line (plus an optional hint line) for stderr. */
+export function formatError(error: unknown): string {
+  if (!(error instanceof Error)) return `cllama: ${String(error)}`;
+  const hint = (error as { hint?: unknown }).hint;
+  const head = isInputError(error) ? `cllama: ${error.message}` : `cllama: internal error: ${error.message}`;
+  const lines = [head.split("\n")[0]!];
+  if (typeof hint === "string" && hint) lines.push(`hint: ${hint}`);
+  else if (!isInputError(error))
+    lines.push("hint: this is a bug in cllama; rerun with CLLAMA_DEBUG=1 for a stack trace");
+  return lines.join("\n");
+}

@@ -1,0 +1,2 @@
+export { exitCodeFor, formatError, UsageError } from "./errors";
+export { buildProgram, main } from "./program";

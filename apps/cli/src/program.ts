@@ -1,0 +1,39 @@
+import { Command, CommanderError } from "commander";
+import { registerCommands } from "./commands/index";
+import { exitCodeFor, formatError, UsageError } from "./errors";
+import { version } from "./version";
+
+export function buildProgram(): Command {
+  const program = new Command("cllama")
+    .description(
+      "Chinese LLaMA / Alpaca and any LLaMA-family GGUF model from TypeScript:\n" +
+        "merge LoRAs, convert, quantize, inspect, tokenize, run and chat.",
+    )
+    .version(version, "-v, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerCommands(program);
+  // Without a command, show help; an unknown one is a usage error (exit 2), not a silent no-op.
+  program.argument("[command]").action((command?: string) => {
+    if (command === undefined) program.help();
+    throw new UsageError(`unknown command '${command}'`, "run `cllama --help` for the list of commands");
+  });
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (never calls process.exit itself). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help/version/usage problems.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (process.env.CLLAMA_DEBUG === "1") console.error(error);
+    console.error(formatError(error));
+    return exitCodeFor(error);
+  }
+}

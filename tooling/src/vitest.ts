@@ -1,0 +1,18 @@
+/**
+ * Shared vitest settings. Every package's vitest.config.ts is `export default cllamaVitest()`.
+ * The JSON report lets .ci/run prove that every package really ran tests.
+ */
+import { defineConfig, type ViteUserConfig } from "vitest/config";
+
+export function cllamaVitest(overrides: ViteUserConfig["test"] = {}): ViteUserConfig {
+  return defineConfig({
+    test: {
+      include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+      passWithNoTests: false,
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+      reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+      ...overrides,
+    },
+  });
+}

@@ -1,0 +1,3 @@
+import { cllamaVitest } from "./src/vitest.ts";
+
+export default cllamaVitest();
