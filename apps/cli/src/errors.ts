@@ -5,7 +5,7 @@
  * Packages throw typed errors (`GgufError`, `TokenizerError`, ...) that carry a string `code`
  * in SCREAMING_SNAKE_CASE and, optionally, a `hint`. Those, usage errors and the file-system
  * errors a user causes (missing file, no permission, full disk) are bad input; anything else is
- * a bug of ours and exits 1.
+ * a bug of ours and exits 1. Ctrl-C during a command (`InterruptedError` from io.ts) exits 130.
  */
 export class UsageError extends Error {
   override name = "UsageError";
@@ -40,13 +40,16 @@ export function isInputError(error: unknown): boolean {
   return userFileSystemCodes.has(code) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(code) || code === "USAGE";
 }
 
-export function exitCodeFor(error: unknown): 1 | 2 {
+/** 130 for Ctrl-C (128 + SIGINT), 2 for bad input, 1 for our bugs. */
+export function exitCodeFor(error: unknown): 1 | 2 | 130 {
+  if (errorCode(error) === "INTERRUPTED") return 130;
   return isInputError(error) ? 2 : 1;
 }
 
 /** One line (plus an optional hint line) for stderr. */
 export function formatError(error: unknown): string {
   if (!(error instanceof Error)) return `cllama: ${String(error)}`;
+  if (errorCode(error) === "INTERRUPTED") return "cllama: interrupted";
   const hint = (error as { hint?: unknown }).hint;
   const head = isInputError(error) ? `cllama: ${error.message}` : `cllama: internal error: ${error.message}`;
   const lines = [head.split("\n")[0]!];
