@@ -1,7 +1,12 @@
 import type { Command } from "commander";
+import { registerPull } from "./pull";
 
 /**
  * Every command of the contract in CLI.md registers here, one module per command, each thin
- * over its package. Keep this list in the order of CLI.md.
+ * over its package: `import { registerX } from "./x";` above and `registerX(program);` below.
+ * Keep this list in the order of CLI.md. Shared helpers: ../progress (createProgress),
+ * ../io (withAbort, readStdin), ../help (addExamples), ../errors (UsageError).
  */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerPull(program);
+}
