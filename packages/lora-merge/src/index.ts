@@ -1,1 +1,12 @@
-export {};
+export { type Checkpoint, type CheckpointFormat, openCheckpoint } from "./checkpoint";
+export { type LlamaParams, paramsFromHfConfig, paramsFromMetaParams } from "./config";
+export type { Directory } from "./directory";
+export { convertDType, type DType, dtypeSize, f32ToF16, fromFloat32, toFloat32 } from "./dtype";
+export { LoraMergeError, type LoraMergeErrorCode } from "./errors";
+export { expectedHfNames, hfToGgufName, metaToHfName, permuteHeadRows } from "./layout";
+export { isAllowedGlobal, type PickleValue, readPickle } from "./pickle";
+export { readSafetensors, type SafetensorsFile, safetensorsHeader } from "./safetensors";
+export { type ByteSource, memorySource, sliceSource } from "./source";
+export { numel, type TensorRef } from "./tensor";
+export { readTorchCheckpoint } from "./torch";
+export { readZip, type ZipArchive, type ZipEntry } from "./zip";
