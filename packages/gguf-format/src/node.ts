@@ -1,0 +1,133 @@
+/**
+ * Node file access: lazy positional reads of a GGUF on disk, and the atomic streaming writer.
+ * Imported as `@cllama/gguf-format/node`; the rest of the package never touches `fs`.
+ */
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { GgufError } from "./errors";
+import { type GgufByteSource, type GgufFileHandle, type OpenGgufOptions, openGguf } from "./lazy";
+import { type GgufLayout, type GgufWriteInput, type GgufWriteOptions, writeGguf } from "./writer";
+
+/** A byte source over an open file; reads are positional (`pread`), so they never race. */
+export async function fileSource(path: string): Promise<GgufByteSource> {
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    return {
+      size,
+      name: path,
+      read: (offset, length) => readExactly(fh, path, offset, length),
+      close: () => fh.close(),
+    };
+  } catch (error) {
+    await fh.close();
+    throw error;
+  }
+}
+
+async function readExactly(
+  fh: FileHandle,
+  path: string,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    // Reads are capped at 1 GiB each: a single read(2) returns at most ~2 GiB on Linux anyway.
+    const { bytesRead } = await fh.read(out, done, Math.min(length - done, 1 << 30), offset + done);
+    if (bytesRead === 0) {
+      throw new GgufError(
+        "GGUF_TRUNCATED",
+        `file ended after ${offset + done} bytes while reading ${length} bytes at ${offset}`,
+        {
+          file: path,
+          offset: offset + done,
+        },
+      );
+    }
+    done += bytesRead;
+  }
+  return out;
+}
+
+/** Open a GGUF file: reads the header only; tensors are read on demand. Close it when done. */
+export async function openGgufFile(path: string, options?: OpenGgufOptions): Promise<GgufFileHandle> {
+  return openGguf(await fileSource(path), options);
+}
+
+/** Read just the header of a file (opens and closes it). */
+export async function readGgufHeader(path: string, options?: OpenGgufOptions) {
+  const handle = await openGgufFile(path, options);
+  await handle.close();
+  return handle.file;
+}
+
+const STAGING_BYTES = 8 << 20;
+
+/**
+ * A sink that coalesces small writes (headers, padding, small tensors) into one staging buffer
+ * and hands big chunks to the kernel directly.
+ */
+class FileSink {
+  private staging = new Uint8Array(STAGING_BYTES);
+  private staged = 0;
+  constructor(private readonly fh: FileHandle) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length >= STAGING_BYTES / 2) {
+      await this.flush();
+      await this.writeAll(chunk);
+      return;
+    }
+    if (this.staged + chunk.length > STAGING_BYTES) await this.flush();
+    this.staging.set(chunk, this.staged);
+    this.staged += chunk.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.staged === 0) return;
+    await this.writeAll(this.staging.subarray(0, this.staged));
+    this.staged = 0;
+  }
+
+  private async writeAll(chunk: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, done, Math.min(chunk.length - done, 1 << 30));
+      done += bytesWritten;
+    }
+  }
+}
+
+export interface WriteGgufFileOptions extends GgufWriteOptions {
+  /** fsync before the rename (default true): the file is whole on disk when the promise resolves. */
+  fsync?: boolean;
+}
+
+/**
+ * Write a GGUF atomically: into `<path>.partial`, fsync, then rename over `path`. On any error the
+ * partial file is removed and `path` is left as it was.
+ */
+export async function writeGgufFile(
+  path: string,
+  input: GgufWriteInput,
+  options: WriteGgufFileOptions = {},
+): Promise<GgufLayout> {
+  const partial = `${path}.partial`;
+  const fh = await open(partial, "w");
+  try {
+    const sink = new FileSink(fh);
+    const layout = await writeGguf(sink, input, options);
+    await sink.flush();
+    if (options.fsync !== false) await fh.sync();
+    await fh.close();
+    await rename(partial, path);
+    return layout;
+  } catch (error) {
+    await fh.close().catch(() => {});
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+export type { GgufByteSource, GgufFileHandle, OpenGgufOptions } from "./lazy";
