@@ -85,6 +85,25 @@ describe.skipIf(!haveModels)("sentencepiece golden corpus", () => {
     },
   );
 
+  it("streamed decoding equals one-shot decoding on the whole corpus, U+FFFD-free for valid text", () => {
+    const t = all["llama"]!;
+    const bad: number[] = [];
+    corpus.forEach((text, i) => {
+      const ids = t.encode(text, { bos: true });
+      const d = t.createStreamDecoder();
+      let out = "";
+      let replacement = false;
+      for (const id of ids) {
+        const piece = d.push(id);
+        if (piece.includes("\ufffd") && !text.includes("\ufffd")) replacement = true;
+        out += piece;
+      }
+      out += d.flush();
+      if (replacement || out !== t.decode(ids)) bad.push(i);
+    });
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
   it.each(["llama", "chinese-llama", "chinese-alpaca", "chinese-llama-2"])(
     "%s: decode of random id sequences equals sentencepiece's",
     (name) => {
