@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeVocab, SentencePieceTokenizer, TokenizerError } from "../src/index";
 import { chineseSpPath, haveModels, llamaPath, readFixture } from "./helpers";
@@ -26,6 +28,17 @@ describe.skipIf(!haveModels)("mergeVocab", () => {
     const t = SentencePieceTokenizer.fromModelProto(r.bytes);
     expect(t.pieceToId("[PAD]")).toBe(49953);
     expect(t.padId).toBe(49953);
+  });
+
+  it("equals the seed's Python merge over sentencepiece_model_pb2 (tooling/golden/tokenizer-golden.py)", () => {
+    const python = JSON.parse(readFileSync(join(import.meta.dirname, "golden", "merge.json"), "utf8"));
+    const llama = mergeVocab(readFixture(llamaPath), readFixture(chineseSpPath));
+    const alpaca = mergeVocab(readFixture(llamaPath), readFixture(chineseSpPath), { padToken: "[PAD]" });
+    expect({ bytes: llama.bytes.length, sha256: sha256(llama.bytes) }).toEqual({
+      bytes: python["chinese-llama"].bytes,
+      sha256: python["chinese-llama"].sha256,
+    });
+    expect(sha256(alpaca.bytes)).toBe(python["chinese-alpaca"].sha256);
   });
 
   it("added pieces merge first: digits merge again", () => {
