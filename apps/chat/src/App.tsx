@@ -70,14 +70,20 @@ export function ChatApp(props: ChatAppProps) {
     [append],
   );
 
+  // Quitting first renders the transcript alone, so the prompt and header do not stay behind in
+  // the terminal; then Ink exits.
+  const [closing, setClosing] = useState<{ error?: Error } | null>(null);
   const quit = useCallback(
     (error?: Error) => {
       abortRef.current?.abort();
       if (!error) props.onExit?.();
-      exit(error);
+      setClosing({ error });
     },
-    [exit, props.onExit],
+    [props.onExit],
   );
+  useEffect(() => {
+    if (closing) exit(closing.error);
+  }, [closing, exit]);
 
   // Load once, then open the session.
   // biome-ignore lint/correctness/useExhaustiveDependencies: load exactly once; the first render's props decide
@@ -264,30 +270,40 @@ export function ChatApp(props: ChatAppProps) {
     setEditor(state);
   }
 
-  if (phase.kind === "loading")
-    return <LoadProgress label={props.modelLabel} done={phase.done} total={phase.total} />;
-  const model = modelRef.current!;
+  const model = modelRef.current;
+  // <Static> stays at the same place in the tree in every phase: a new one would print the
+  // whole transcript again.
   return (
     <Box flexDirection="column">
       <Static items={log}>
         {(entry) => <MessageView key={entry.id} message={entry} columns={columns} />}
       </Static>
-      {streaming !== null ? (
-        <MessageView message={{ role: "assistant", text: streaming }} columns={columns} />
-      ) : null}
-      <Box marginTop={streaming === null ? 0 : 1}>
-        <Header
-          model={model.name}
-          quantization={model.quantization}
-          contextUsed={contextUsed}
-          contextSize={model.contextSize}
-          tokensPerSecond={stats.lastTokensPerSecond}
-          busy={busy}
+      {closing ? null : phase.kind === "loading" || !model ? (
+        <LoadProgress
+          label={props.modelLabel}
+          done={phase.kind === "loading" ? phase.done : 0}
+          total={phase.kind === "loading" ? phase.total : 0}
         />
-      </Box>
-      <InputBox editor={editor} busy={busy} />
-      {/* Keeps the cursor line off the terminal's last row, where some terminals scroll. */}
-      <Text> </Text>
+      ) : (
+        <Box flexDirection="column">
+          {streaming !== null ? (
+            <MessageView message={{ role: "assistant", text: streaming }} columns={columns} />
+          ) : null}
+          <Box marginTop={streaming === null ? 0 : 1}>
+            <Header
+              model={model.name}
+              quantization={model.quantization}
+              contextUsed={contextUsed}
+              contextSize={model.contextSize}
+              tokensPerSecond={stats.lastTokensPerSecond}
+              busy={busy}
+            />
+          </Box>
+          <InputBox editor={editor} busy={busy} />
+          {/* Keeps the cursor line off the terminal's last row, where some terminals scroll. */}
+          <Text> </Text>
+        </Box>
+      )}
     </Box>
   );
 }

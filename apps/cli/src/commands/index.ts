@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerChat } from "./chat";
 import { registerPull } from "./pull";
 
 /**
@@ -8,5 +9,6 @@ import { registerPull } from "./pull";
  * ../io (withAbort, readStdin), ../help (addExamples), ../errors (UsageError).
  */
 export function registerCommands(program: Command): void {
+  registerChat(program);
   registerPull(program);
 }
