@@ -20,6 +20,7 @@ export {
   type RopeScaling,
   readLlamaHparams,
 } from "./llama";
+export { toHalfBits } from "./random";
 export {
   findTensor,
   type GgufFile,
@@ -29,6 +30,17 @@ export {
   parseGgufHeader,
   tensorData,
 } from "./reader";
+export {
+  byteLevelVocabMetadata,
+  type QuantizeRowsFn,
+  resolveSynthDims,
+  type SynthDims,
+  type SynthLlamaOptions,
+  type SynthLlamaResult,
+  type SynthPreset,
+  synthLlama,
+  synthPresets,
+} from "./synth";
 export { isTypedValue, toTypedValue, typedMetadata } from "./typed";
 export {
   elementCount,

@@ -65,29 +65,49 @@ export async function readGgufHeader(path: string, options?: OpenGgufOptions) {
 const STAGING_BYTES = 8 << 20;
 
 /**
- * A sink that coalesces small writes (headers, padding, small tensors) into one staging buffer
- * and hands big chunks to the kernel directly.
+ * A sink that keeps one write in flight while the producer computes the next chunk (so
+ * generation or quantization overlaps the disk), and coalesces small writes (header, padding,
+ * norms) into staging buffers. Chunks handed to `write` must not be modified afterwards: the
+ * writer and the generators in this package always hand over fresh buffers.
  */
 class FileSink {
   private staging = new Uint8Array(STAGING_BYTES);
   private staged = 0;
+  private inFlight: Promise<void> = Promise.resolve();
   constructor(private readonly fh: FileHandle) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length >= STAGING_BYTES / 2) {
-      await this.flush();
-      await this.writeAll(chunk);
+      await this.flushStaging();
+      await this.enqueue(chunk);
       return;
     }
-    if (this.staged + chunk.length > STAGING_BYTES) await this.flush();
+    if (this.staged + chunk.length > STAGING_BYTES) await this.flushStaging();
     this.staging.set(chunk, this.staged);
     this.staged += chunk.length;
   }
 
+  /** Write everything staged and wait for all writes to finish. */
   async flush(): Promise<void> {
+    await this.flushStaging();
+    await this.inFlight;
+  }
+
+  private async flushStaging(): Promise<void> {
     if (this.staged === 0) return;
-    await this.writeAll(this.staging.subarray(0, this.staged));
+    const full = this.staging.subarray(0, this.staged);
+    this.staging = new Uint8Array(STAGING_BYTES);
     this.staged = 0;
+    await this.enqueue(full);
+  }
+
+  /** Wait for the previous write, then start this one without waiting for it. */
+  private async enqueue(chunk: Uint8Array): Promise<void> {
+    await this.inFlight;
+    const pending = this.writeAll(chunk);
+    // Keep a rejection observable by the next enqueue/flush, never unhandled.
+    pending.catch(() => {});
+    this.inFlight = pending;
   }
 
   private async writeAll(chunk: Uint8Array): Promise<void> {
@@ -115,8 +135,8 @@ export async function writeGgufFile(
 ): Promise<GgufLayout> {
   const partial = `${path}.partial`;
   const fh = await open(partial, "w");
+  const sink = new FileSink(fh);
   try {
-    const sink = new FileSink(fh);
     const layout = await writeGguf(sink, input, options);
     await sink.flush();
     if (options.fsync !== false) await fh.sync();
@@ -124,6 +144,7 @@ export async function writeGgufFile(
     await rename(partial, path);
     return layout;
   } catch (error) {
+    await sink.flush().catch(() => {});
     await fh.close().catch(() => {});
     await rm(partial, { force: true });
     throw error;

@@ -59,6 +59,8 @@ export interface GgufWriteOptions {
    * which wrote llama.cpp's vocab files, does not). Default false.
    */
   padEmptyDataSection?: boolean;
+  /** Stops the write between chunks (the Node writer then removes its partial file). */
+  signal?: AbortSignal;
 }
 
 export interface GgufWriteProgress {
@@ -460,11 +462,13 @@ export async function writeGguf(
   written += layout.header.length;
   report(0);
   for (let i = 0; i < input.tensors.length; i++) {
+    options.signal?.throwIfAborted();
     const t = input.tensors[i];
     const expected = layout.tensors[i].byteSize;
     const source = typeof t.data === "function" ? await t.data() : t.data;
     let got = 0;
     const put = async (chunk: Uint8Array) => {
+      options.signal?.throwIfAborted();
       got += chunk.length;
       if (got > expected) {
         throw new GgufError(
