@@ -1,0 +1,8 @@
+import { GgmlType, type SynthLlamaOptions, synthLlama, writeGgufToBytes } from "@cllama/gguf-format";
+import { quantizeRows } from "@cllama/quantize";
+
+/** A random-weight LLaMA GGUF in memory (gguf-format's synthLlama, quantized with @cllama/quantize). */
+export async function synthModelBytes(options: SynthLlamaOptions = {}): Promise<Uint8Array> {
+  const synth = synthLlama({ type: GgmlType.F32, quantizeRows, ...options });
+  return writeGgufToBytes(synth);
+}

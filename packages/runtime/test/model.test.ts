@@ -1,0 +1,124 @@
+import { GgmlType, synthLlama, writeGgufToBytes } from "@cllama/gguf-format";
+import { quantizeRows } from "@cllama/quantize";
+import { describe, expect, it } from "vitest";
+import { loadModel, RuntimeError } from "../src/index";
+import { synthModelBytes } from "./helpers";
+
+describe("loadModel + completion (TypeScript reference path)", () => {
+  it("loads a tiny synth model and generates greedily, deterministically", async () => {
+    const bytes = await synthModelBytes({ preset: "tiny", seed: 1 });
+    const model = await loadModel(bytes, { contextSize: 128 });
+    expect(model.hparams.nVocab).toBe(512);
+    const a = await model.complete("hello world", { temperature: 0, maxTokens: 16 });
+    const b = await model.complete("hello world", { temperature: 0, maxTokens: 16 });
+    expect(a.tokens).toHaveLength(16);
+    expect(a.tokens).toEqual(b.tokens);
+    expect(a.promptTokens[0]).toBe(model.tokenizer.bosId);
+  });
+
+  it("batched prompt processing equals token-by-token evaluation", async () => {
+    const bytes = await synthModelBytes({
+      preset: "tiny",
+      dims: { kvHeads: 2 },
+      seed: 2,
+      type: GgmlType.Q8_0,
+    });
+    const model = await loadModel(bytes, { contextSize: 64, batchSize: 5 });
+    const tokens = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51];
+    const batched = await model.createContext().evaluate(tokens, true);
+    const single = model.createContext();
+    for (let i = 0; i < tokens.length; i++) {
+      const [logits] = await single.evaluate([tokens[i]!]);
+      for (let j = 0; j < logits!.length; j += 37) expect(logits![j]).toBeCloseTo(batched[i]![j]!, 4);
+    }
+  });
+
+  it("shifts the context instead of failing when it fills up", async () => {
+    const bytes = await synthModelBytes({ preset: "tiny", seed: 3 });
+    const model = await loadModel(bytes, { contextSize: 32 });
+    const result = await model.complete("abc", { temperature: 0, maxTokens: 80 });
+    expect(result.tokens).toHaveLength(80);
+  });
+
+  it("tied embeddings: no output.weight", async () => {
+    const synth = synthLlama({ preset: "tiny", type: GgmlType.F32, seed: 4 });
+    synth.tensors = synth.tensors.filter((t) => t.name !== "output.weight");
+    const model = await loadModel(await writeGgufToBytes(synth), { contextSize: 32 });
+    expect(model.hparams.tiedEmbeddings).toBe(true);
+    expect((await model.complete("x", { temperature: 0, maxTokens: 4 })).tokens).toHaveLength(4);
+  });
+
+  it("stops at once when the AbortSignal fires", async () => {
+    const model = await loadModel(await synthModelBytes({ preset: "tiny", seed: 5 }), { contextSize: 256 });
+    const controller = new AbortController();
+    let chunks = 0;
+    const result = await model.complete("a", {
+      temperature: 1,
+      seed: 1,
+      maxTokens: 200,
+      onText: () => {
+        if (++chunks === 3) setImmediate(() => controller.abort());
+      },
+      signal: controller.signal,
+    });
+    expect(result.stopReason).toBe("abort");
+    expect(result.tokens.length).toBeLessThan(10);
+  });
+});
+
+describe("bad input is refused before heavy work", () => {
+  async function withMetadata(
+    change: (m: Record<string, unknown>) => void,
+    tensors?: (t: { name: string }[]) => void,
+  ) {
+    const synth = synthLlama({ preset: "tiny", type: GgmlType.F32 });
+    change(synth.metadata as Record<string, unknown>);
+    tensors?.(synth.tensors);
+    return writeGgufToBytes(synth);
+  }
+
+  it("another architecture", async () => {
+    const bytes = await withMetadata((m) => {
+      m["general.architecture"] = { type: "STRING", value: "gpt2" };
+    });
+    await expect(loadModel(bytes)).rejects.toMatchObject({ code: "RUNTIME_BAD_ARCHITECTURE" });
+  });
+
+  it("a missing tensor", async () => {
+    const synth = synthLlama({ preset: "tiny", type: GgmlType.F32 });
+    synth.tensors = synth.tensors.filter((t) => t.name !== "blk.1.ffn_up.weight");
+    await expect(loadModel(await writeGgufToBytes(synth))).rejects.toMatchObject({
+      code: "RUNTIME_MISSING_TENSOR",
+      message: expect.stringContaining("blk.1.ffn_up.weight"),
+    });
+  });
+
+  it("shapes that do not fit the hyper-parameters", async () => {
+    const bytes = await withMetadata((m) => {
+      m["llama.feed_forward_length"] = { type: "UINT32", value: 128 };
+    });
+    await expect(loadModel(bytes)).rejects.toMatchObject({ code: "RUNTIME_BAD_TENSOR_SHAPE" });
+  });
+
+  it("a context too large for memory", async () => {
+    const bytes = await synthModelBytes({ preset: "tiny" });
+    const error = await loadModel(bytes, { contextSize: 1 << 20, memoryLimitBytes: 1 << 30 }).catch((e) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect(error.code).toBe("RUNTIME_CONTEXT_TOO_LARGE");
+  });
+
+  it("quantized synth models of every weight type load", async () => {
+    for (const type of [
+      GgmlType.F16,
+      GgmlType.Q4_0,
+      GgmlType.Q4_1,
+      GgmlType.Q5_0,
+      GgmlType.Q5_1,
+      GgmlType.Q8_0,
+    ]) {
+      const bytes = await writeGgufToBytes(synthLlama({ preset: "tiny", type, quantizeRows, seed: 9 }));
+      const model = await loadModel(bytes, { contextSize: 16 });
+      expect((await model.complete("z", { temperature: 0, maxTokens: 2 })).tokens).toHaveLength(2);
+    }
+  });
+});
