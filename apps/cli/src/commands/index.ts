@@ -1,8 +1,11 @@
 import type { Command } from "commander";
 import { registerChat } from "./chat";
+import { registerDetokenize } from "./detokenize";
 import { registerInspect } from "./inspect";
+import { registerMergeVocab } from "./merge-vocab";
 import { registerPull } from "./pull";
 import { registerSynth } from "./synth";
+import { registerTokenize } from "./tokenize";
 
 /**
  * Every command of the contract in CLI.md registers here, one module per command, each thin
@@ -11,6 +14,9 @@ import { registerSynth } from "./synth";
  * ../io (withAbort, readStdin), ../help (addExamples), ../errors (UsageError).
  */
 export function registerCommands(program: Command): void {
+  registerTokenize(program);
+  registerDetokenize(program);
+  registerMergeVocab(program);
   registerInspect(program);
   registerSynth(program);
   registerChat(program);
