@@ -1,0 +1,117 @@
+// Activation quantization, as llama.cpp's x86 CPU backend does it, into a kernel-friendly layout.
+//
+// Layout "Q8" (partner of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), n elements, nb = n / 32 blocks:
+//   q16  i16[n]  at 0        the quants widened to i16, each group of 16 stored as its 8 even
+//                            elements then its 8 odd elements (matches the weight unpacking)
+//   d    f32[nb] at 2n       block scale (rounded to half, as block_q8_0.d is)
+//   s    f32[nb] at 2n+4nb   d * sum(q) rounded to half (block_q8_1.s)
+//   qsum i32[nb] at 2n+8nb   sum(q) (the Q4_0/Q5_0 offset correction)
+// Layout "Q8K" (partner of the K-quants), nk = n / 256 super-blocks:
+//   q16  i16[n]      at 0
+//   d    f32[nk]     at 2n
+//   bsum i32[n/16]   at 2n+4nk  sums of each group of 16 quants
+
+import { roundToF16 } from "./f16";
+
+// @ts-expect-error: decorator
+@inline
+function storeQ(q16: usize, i: i32, q: i32): void {
+  // Element i of a group of 16 lives at slot (i & 1) * 8 + (i >> 1) of that group.
+  const g = i >> 4;
+  const w = i & 15;
+  store<i16>(q16 + ((((g << 4) + ((w & 1) << 3) + (w >> 1)) as usize) << 1), q as i16);
+}
+
+/** Quantize rows of x (f32, nTok rows of n, row stride xStride bytes) into Q8 layout rows (stride outStride). */
+export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, t0: i32, t1: i32): void {
+  const nb = n >> 5;
+  for (let t = t0; t < t1; t++) {
+    const xr = x + (t as usize) * xStride;
+    const o = out + (t as usize) * outStride;
+    const dp = o + ((n as usize) << 1);
+    const sp = dp + ((nb as usize) << 2);
+    const qp = sp + ((nb as usize) << 2);
+    for (let b = 0; b < nb; b++) {
+      const xb = xr + ((b as usize) << 7);
+      let amax = f32x4.splat(0);
+      for (let j = 0; j < 8; j++) amax = f32x4.max(amax, f32x4.abs(v128.load(xb + ((j as usize) << 4))));
+      const m = Mathf.max(
+        Mathf.max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1)),
+        Mathf.max(f32x4.extract_lane(amax, 2), f32x4.extract_lane(amax, 3)),
+      );
+      const d: f32 = m / 127.0;
+      const id: f32 = m != 0 ? (127.0 as f32) / m : 0;
+      let sum: i32 = 0;
+      for (let j = 0; j < 32; j++) {
+        const q = nearest<f32>(load<f32>(xb + ((j as usize) << 2)) * id) as i32;
+        sum += q;
+        storeQ(o, (b << 5) + j, q);
+      }
+      store<f32>(dp + ((b as usize) << 2), roundToF16(d));
+      store<f32>(sp + ((b as usize) << 2), roundToF16(d * (sum as f32)));
+      store<i32>(qp + ((b as usize) << 2), sum);
+    }
+  }
+}
+
+/** Quantize rows of x into Q8K layout rows (llama.cpp's quantize_row_q8_K). */
+export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, t0: i32, t1: i32): void {
+  const nk = n >> 8;
+  for (let t = t0; t < t1; t++) {
+    const xr = x + (t as usize) * xStride;
+    const o = out + (t as usize) * outStride;
+    const dp = o + ((n as usize) << 1);
+    const bp = dp + ((nk as usize) << 2);
+    for (let b = 0; b < nk; b++) {
+      const xb = xr + ((b as usize) << 10);
+      let amax: f32 = 0;
+      let max: f32 = 0;
+      for (let j = 0; j < 256; j++) {
+        const v = load<f32>(xb + ((j as usize) << 2));
+        const a = Mathf.abs(v);
+        if (a > amax) {
+          amax = a;
+          max = v;
+        }
+      }
+      if (amax == 0) {
+        store<f32>(dp + ((b as usize) << 2), 0);
+        for (let j = 0; j < 256; j++) storeQ(o, (b << 8) + j, 0);
+        for (let g = 0; g < 16; g++) store<i32>(bp + ((((b << 4) + g) as usize) << 2), 0);
+        continue;
+      }
+      const iscale: f32 = (-127.0 as f32) / max;
+      for (let g = 0; g < 16; g++) {
+        let sum: i32 = 0;
+        for (let j = 0; j < 16; j++) {
+          let q = nearest<f32>(iscale * load<f32>(xb + ((((g << 4) + j) as usize) << 2))) as i32;
+          if (q > 127) q = 127;
+          sum += q;
+          storeQ(o, (b << 8) + (g << 4) + j, q);
+        }
+        store<i32>(bp + ((((b << 4) + g) as usize) << 2), sum);
+      }
+      store<f32>(dp + ((b as usize) << 2), (1.0 as f32) / iscale);
+    }
+  }
+}
+
+/** Round rows of x to half precision (the F16-weight partner) or bfloat16 (bf = 1). */
+export function roundRows(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, bf: i32, t0: i32, t1: i32): void {
+  for (let t = t0; t < t1; t++) {
+    const xr = x + (t as usize) * xStride;
+    const o = out + (t as usize) * outStride;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(xr + ((i as usize) << 2));
+      let r: f32;
+      if (bf) {
+        const u = reinterpret<u32>(v);
+        if ((u & 0x7fffffff) > 0x7f800000) r = reinterpret<f32>((u | 0x400000) & 0xffff0000);
+        else r = reinterpret<f32>(((u + (0x7fff + ((u >> 16) & 1))) >> 16) << 16);
+      } else {
+        r = roundToF16(v);
+      }
+      store<f32>(o + ((i as usize) << 2), r);
+    }
+  }
+}

@@ -1,0 +1,294 @@
+// Dot products of four weight rows with one (quantized) activation row; lane r of the result is
+// row r's dot. Working on four rows at once lets each activation load and each horizontal sum
+// serve four rows (the 4x4 transpose-add in hsum4i), and gathers four rows' block scales into one
+// vector so the float combine is one multiply-add per block for all four rows.
+//
+// Quantized weights are unpacked straight into i16 lanes: a 16-byte load seen as i16x8 holds
+// byte 2k in the low half of lane k and byte 2k+1 in the high half, so masks and shifts give the
+// even and the odd elements without any widening; the activation rows are stored in the same
+// even/odd order (actquant.ts), and i32x4.dot_i16x8_s does the multiply-adds.
+
+import { f16ToF32, f16x4ToF32x4 } from "./f16";
+import { gatherHalves, hsum4f, hsum4i } from "./simd";
+
+// ---------------------------------------------------------------- float weights
+
+// @ts-expect-error: decorator
+@inline
+export function dot4F32(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n: i32): v128 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = (i as usize) << 2;
+    const xv = v128.load(x + o);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(p0 + o), xv));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(p1 + o), xv));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(p2 + o), xv));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(p3 + o), xv));
+  }
+  let r = hsum4f(a0, a1, a2, a3);
+  for (let i = n4; i < n; i++) {
+    const o = (i as usize) << 2;
+    const xs = load<f32>(x + o);
+    r = f32x4.add(r, f32x4(load<f32>(p0 + o) * xs, load<f32>(p1 + o) * xs, load<f32>(p2 + o) * xs, load<f32>(p3 + o) * xs));
+  }
+  return r;
+}
+
+// @ts-expect-error: decorator
+@inline
+function halvesLo(h: v128): v128 {
+  return f16x4ToF32x4(i32x4.extend_low_i16x8_u(h));
+}
+// @ts-expect-error: decorator
+@inline
+function halvesHi(h: v128): v128 {
+  return f16x4ToF32x4(i32x4.extend_high_i16x8_u(h));
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4F16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n: i32): v128 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  const n8 = n & ~7;
+  for (let i = 0; i < n8; i += 8) {
+    const o = (i as usize) << 1;
+    const xl = v128.load(x + (o << 1));
+    const xh = v128.load(x + (o << 1), 16);
+    let h = v128.load(p0 + o);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    h = v128.load(p1 + o);
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    h = v128.load(p2 + o);
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    h = v128.load(p3 + o);
+    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+  }
+  let r = hsum4f(a0, a1, a2, a3);
+  for (let i = n8; i < n; i++) {
+    const o = (i as usize) << 1;
+    const xs = load<f32>(x + (o << 1));
+    r = f32x4.add(
+      r,
+      f32x4(
+        f16ToF32(load<u16>(p0 + o)) * xs,
+        f16ToF32(load<u16>(p1 + o)) * xs,
+        f16ToF32(load<u16>(p2 + o)) * xs,
+        f16ToF32(load<u16>(p3 + o)) * xs,
+      ),
+    );
+  }
+  return r;
+}
+
+// @ts-expect-error: decorator
+@inline
+function bf16Lo(h: v128): v128 {
+  return i32x4.shl(i32x4.extend_low_i16x8_u(h), 16);
+}
+// @ts-expect-error: decorator
+@inline
+function bf16Hi(h: v128): v128 {
+  return i32x4.shl(i32x4.extend_high_i16x8_u(h), 16);
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4BF16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n: i32): v128 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  const n8 = n & ~7;
+  for (let i = 0; i < n8; i += 8) {
+    const o = (i as usize) << 1;
+    const xl = v128.load(x + (o << 1));
+    const xh = v128.load(x + (o << 1), 16);
+    let h = v128.load(p0 + o);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    h = v128.load(p1 + o);
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    h = v128.load(p2 + o);
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    h = v128.load(p3 + o);
+    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+  }
+  let r = hsum4f(a0, a1, a2, a3);
+  for (let i = n8; i < n; i++) {
+    const o = (i as usize) << 1;
+    const xs = load<f32>(x + (o << 1));
+    r = f32x4.add(
+      r,
+      f32x4(
+        reinterpret<f32>((load<u16>(p0 + o) as u32) << 16) * xs,
+        reinterpret<f32>((load<u16>(p1 + o) as u32) << 16) * xs,
+        reinterpret<f32>((load<u16>(p2 + o) as u32) << 16) * xs,
+        reinterpret<f32>((load<u16>(p3 + o) as u32) << 16) * xs,
+      ),
+    );
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- 32-element blocks (Q8 layout)
+
+/** Integer dot of 32 4-bit quants (16 bytes, ggml nibble order) with one Q8 activation block. */
+// @ts-expect-error: decorator
+@inline
+function dotNibbles(w: v128, a: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  let s = i32x4.dot_i16x8_s(v128.and(w, m), v128.load(a));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 8), m), v128.load(a, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), v128.load(a, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), v128.load(a, 48)));
+}
+
+/** As dotNibbles with a fifth bit per element from qh (bit j = element j). */
+// @ts-expect-error: decorator
+@inline
+function dotNibbles5(w: v128, qh: u32, a: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  const sixteen = i16x8.splat(16);
+  const me = i16x8(1, 4, 16, 64, 256, 1024, 4096, 16384);
+  const mo = i16x8(2, 8, 32, 128, 512, 2048, 8192, -32768);
+  const lo = i16x8.splat((qh & 0xffff) as i16);
+  const hi = i16x8.splat((qh >>> 16) as i16);
+  const le = v128.and(i16x8.eq(v128.and(lo, me), me), sixteen);
+  const lo_ = v128.and(i16x8.eq(v128.and(lo, mo), mo), sixteen);
+  const he = v128.and(i16x8.eq(v128.and(hi, me), me), sixteen);
+  const ho = v128.and(i16x8.eq(v128.and(hi, mo), mo), sixteen);
+  let s = i32x4.dot_i16x8_s(v128.or(v128.and(w, m), le), v128.load(a));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 8), m), lo_), v128.load(a, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 4), m), he), v128.load(a, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(w, 12), ho), v128.load(a, 48)));
+}
+
+/** Integer dot of 32 int8 quants (two 16-byte loads) with one Q8 activation block. */
+// @ts-expect-error: decorator
+@inline
+function dotBytes(w0: v128, w1: v128, a: usize): v128 {
+  let s = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w0, 8), 8), v128.load(a));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(w0, 8), v128.load(a, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w1, 8), 8), v128.load(a, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(w1, 8), v128.load(a, 48)));
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q4_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const dA = act + ((n as usize) << 1);
+  const qsA = dA + ((nb as usize) << 3);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const o = (b as usize) * 18;
+    const s0 = dotNibbles(v128.load(p0 + o, 2), a);
+    const s1 = dotNibbles(v128.load(p1 + o, 2), a);
+    const s2 = dotNibbles(v128.load(p2 + o, 2), a);
+    const s3 = dotNibbles(v128.load(p3 + o, 2), a);
+    // sum((q - 8) a) = sum(q a) - 8 sum(a)
+    const sumi = i32x4.sub(hsum4i(s0, s1, s2, s3), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 3));
+    const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
+    const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sumi), d));
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q4_1(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const dA = act + ((n as usize) << 1);
+  const sA = dA + ((nb as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const o = (b as usize) * 20;
+    const s0 = dotNibbles(v128.load(p0 + o, 4), a);
+    const s1 = dotNibbles(v128.load(p1 + o, 4), a);
+    const s2 = dotNibbles(v128.load(p2 + o, 4), a);
+    const s3 = dotNibbles(v128.load(p3 + o, 4), a);
+    const sumi = hsum4i(s0, s1, s2, s3);
+    const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
+    const mw = f16x4ToF32x4(gatherHalves(p0 + o + 2, p1 + o + 2, p2 + o + 2, p3 + o + 2));
+    const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    const ms = f32x4.mul(mw, f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), ms));
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q5_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const dA = act + ((n as usize) << 1);
+  const qsA = dA + ((nb as usize) << 3);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const o = (b as usize) * 22;
+    const s0 = dotNibbles5(v128.load(p0 + o, 6), load<u32>(p0 + o, 2), a);
+    const s1 = dotNibbles5(v128.load(p1 + o, 6), load<u32>(p1 + o, 2), a);
+    const s2 = dotNibbles5(v128.load(p2 + o, 6), load<u32>(p2 + o, 2), a);
+    const s3 = dotNibbles5(v128.load(p3 + o, 6), load<u32>(p3 + o, 2), a);
+    const sumi = i32x4.sub(hsum4i(s0, s1, s2, s3), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 4));
+    const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
+    const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sumi), d));
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q5_1(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const dA = act + ((n as usize) << 1);
+  const sA = dA + ((nb as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const o = (b as usize) * 24;
+    const s0 = dotNibbles5(v128.load(p0 + o, 8), load<u32>(p0 + o, 4), a);
+    const s1 = dotNibbles5(v128.load(p1 + o, 8), load<u32>(p1 + o, 4), a);
+    const s2 = dotNibbles5(v128.load(p2 + o, 8), load<u32>(p2 + o, 4), a);
+    const s3 = dotNibbles5(v128.load(p3 + o, 8), load<u32>(p3 + o, 4), a);
+    const sumi = hsum4i(s0, s1, s2, s3);
+    const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
+    const mw = f16x4ToF32x4(gatherHalves(p0 + o + 2, p1 + o + 2, p2 + o + 2, p3 + o + 2));
+    const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    const ms = f32x4.mul(mw, f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), ms));
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q8_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const dA = act + ((n as usize) << 1);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const o = (b as usize) * 34;
+    const s0 = dotBytes(v128.load(p0 + o, 2), v128.load(p0 + o, 18), a);
+    const s1 = dotBytes(v128.load(p1 + o, 2), v128.load(p1 + o, 18), a);
+    const s2 = dotBytes(v128.load(p2 + o, 2), v128.load(p2 + o, 18), a);
+    const s3 = dotBytes(v128.load(p3 + o, 2), v128.load(p3 + o, 18), a);
+    const sumi = hsum4i(s0, s1, s2, s3);
+    const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
+    const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sumi), d));
+  }
+  return acc;
+}

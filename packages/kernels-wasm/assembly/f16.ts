@@ -1,0 +1,43 @@
+// IEEE half <-> float32 conversions (WebAssembly has no half type).
+
+/** Half bits -> float32, exact for normal and subnormal halves (Inf/NaN become large finite values). */
+// @ts-expect-error: decorator
+@inline
+export function f16ToF32(h: u32): f32 {
+  // (h & 0x7fff) << 13 puts the half's exponent and mantissa into a float32 whose exponent is
+  // 112 too small; multiplying by 2^112 fixes that and normalises subnormals at the same time.
+  const mag = reinterpret<f32>((h & 0x7fff) << 13) * reinterpret<f32>(0x77800000);
+  return reinterpret<f32>(reinterpret<u32>(mag) | ((h & 0x8000) << 16));
+}
+
+/** Four halves (in the low 16 bits of each i32 lane) -> four float32s. */
+// @ts-expect-error: decorator
+@inline
+export function f16x4ToF32x4(h: v128): v128 {
+  const mag = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(reinterpret<f32>(0x77800000)));
+  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** float32 -> half bits, round to nearest even, overflow to Inf, NaN kept quiet. */
+export function f32ToF16(f: f32): u32 {
+  const x = reinterpret<u32>(f);
+  const sign = (x >> 16) & 0x8000;
+  let ax = x & 0x7fffffff;
+  if (ax >= 0x7f800000) return sign | 0x7c00 | (ax > 0x7f800000 ? 0x200 : 0);
+  if (ax >= 0x477ff000) return sign | 0x7c00;
+  if (ax < 0x38800000) {
+    // Subnormal half: adding 0.5 makes the FPU round the mantissa to units of 2^-24.
+    const v = reinterpret<f32>(ax) + 0.5;
+    return sign | (reinterpret<u32>(v) - 0x3f000000);
+  }
+  const mantOdd = (ax >> 13) & 1;
+  ax += 0xc8000fff + mantOdd;
+  return sign | (ax >> 13);
+}
+
+/** Round a float32 to the nearest half value (kept as float32). */
+// @ts-expect-error: decorator
+@inline
+export function roundToF16(f: f32): f32 {
+  return f16ToF32(f32ToF16(f));
+}

@@ -1,0 +1,317 @@
+// K-quant (256-element super-block) weight rows times Q8K activations; see dots.ts for the
+// unpacking idea. Each *Row function returns the integer partial sums of one row's super-block
+// as an i32x4 (scale-weighted, offsets not yet removed); *Min returns the scalar correction.
+
+import { f16ToF32, f16x4ToF32x4 } from "./f16";
+import { gatherHalves, hsum4i } from "./simd";
+
+// @ts-expect-error: decorator
+@inline
+function dotG(e: v128, o: v128, a: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(e, v128.load(a)), i32x4.dot_i16x8_s(o, v128.load(a, 16)));
+}
+
+/** 6-bit scale (low byte) and min (second byte) of group j of a Q4_K/Q5_K block (get_scale_min_k4). */
+// @ts-expect-error: decorator
+@inline
+function scaleMinK4(q: usize, j: i32): i32 {
+  // Read as i32: shifts on u8 values would wrap at 8 bits.
+  if (j < 4) return ((load<u8>(q + j) as i32) & 63) | (((load<u8>(q + j + 4) as i32) & 63) << 8);
+  const hi = load<u8>(q + j + 4) as i32;
+  const sc = (hi & 0xf) | (((load<u8>(q + j - 4) as i32) >> 6) << 4);
+  const mn = (hi >> 4) | (((load<u8>(q + j) as i32) >> 6) << 4);
+  return sc | (mn << 8);
+}
+
+// ---------------------------------------------------------------- Q4_K (144 bytes: d, dmin, scales[12], qs[128])
+
+// @ts-expect-error: decorator
+@inline
+function q4kRow(p: usize, a: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  let acc = i32x4.splat(0);
+  for (let j = 0; j < 4; j++) {
+    const w0 = v128.load(p + 16 + ((j as usize) << 5));
+    const w1 = v128.load(p + 32 + ((j as usize) << 5));
+    const ag = a + ((j as usize) << 7);
+    const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
+    const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
+    const s0 = scaleMinK4(p + 4, j << 1) & 0xff;
+    const s1 = scaleMinK4(p + 4, (j << 1) + 1) & 0xff;
+    acc = i32x4.add(acc, i32x4.add(i32x4.mul(sL, i32x4.splat(s0)), i32x4.mul(sH, i32x4.splat(s1))));
+  }
+  return acc;
+}
+
+/** sum over the 8 groups of min_g * (sum of the group's activation quants). */
+// @ts-expect-error: decorator
+@inline
+function kMins(p: usize, bs: usize): i32 {
+  let s: i32 = 0;
+  for (let g = 0; g < 8; g++) {
+    const mn = scaleMinK4(p + 4, g) >> 8;
+    s += mn * (load<i32>(bs + ((g as usize) << 3)) + load<i32>(bs + ((g as usize) << 3) + 4));
+  }
+  return s;
+}
+
+// @ts-expect-error: decorator
+@inline
+function q5kRow(p: usize, a: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  const b5 = i16x8.splat(0x10);
+  const h0 = v128.load(p + 16);
+  const h1 = v128.load(p + 32);
+  let acc = i32x4.splat(0);
+  for (let j = 0; j < 4; j++) {
+    const w0 = v128.load(p + 48 + ((j as usize) << 5));
+    const w1 = v128.load(p + 64 + ((j as usize) << 5));
+    const ag = a + ((j as usize) << 7);
+    const t0 = i16x8.shr_u(h0, j << 1);
+    const t1 = i16x8.shr_u(h1, j << 1);
+    const u0 = i16x8.shr_u(h0, (j << 1) + 1);
+    const u1 = i16x8.shr_u(h1, (j << 1) + 1);
+    const sL = i32x4.add(
+      dotG(v128.or(v128.and(w0, m), v128.and(i16x8.shl(t0, 4), b5)), v128.or(v128.and(i16x8.shr_u(w0, 8), m), v128.and(i16x8.shr_u(t0, 4), b5)), ag),
+      dotG(v128.or(v128.and(w1, m), v128.and(i16x8.shl(t1, 4), b5)), v128.or(v128.and(i16x8.shr_u(w1, 8), m), v128.and(i16x8.shr_u(t1, 4), b5)), ag + 32),
+    );
+    const sH = i32x4.add(
+      dotG(v128.or(v128.and(i16x8.shr_u(w0, 4), m), v128.and(i16x8.shl(u0, 4), b5)), v128.or(i16x8.shr_u(w0, 12), v128.and(i16x8.shr_u(u0, 4), b5)), ag + 64),
+      dotG(v128.or(v128.and(i16x8.shr_u(w1, 4), m), v128.and(i16x8.shl(u1, 4), b5)), v128.or(i16x8.shr_u(w1, 12), v128.and(i16x8.shr_u(u1, 4), b5)), ag + 96),
+    );
+    const s0 = scaleMinK4(p + 4, j << 1) & 0xff;
+    const s1 = scaleMinK4(p + 4, (j << 1) + 1) & 0xff;
+    acc = i32x4.add(acc, i32x4.add(i32x4.mul(sL, i32x4.splat(s0)), i32x4.mul(sH, i32x4.splat(s1))));
+  }
+  return acc;
+}
+
+// Q4_K and Q5_K share the combine: d*da*sumi - dmin*da*summ.
+// @ts-expect-error: decorator
+@inline
+function combineK45(acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, s: v128, bs: usize, da: f32): v128 {
+  const mins = i32x4(kMins(p0, bs), kMins(p1, bs), kMins(p2, bs), kMins(p3, bs));
+  const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0, p1, p2, p3)), f32x4.splat(da));
+  const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + 2, p1 + 2, p2 + 2, p3 + 2)), f32x4.splat(da));
+  return f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(s)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = (b as usize) * 144;
+    const s = hsum4i(q4kRow(p0 + o, a), q4kRow(p1 + o, a), q4kRow(p2 + o, a), q4kRow(p3 + o, a));
+    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, s, bA + ((b as usize) << 6), load<f32>(dA + ((b as usize) << 2)));
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q5_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = (b as usize) * 176;
+    const s = hsum4i(q5kRow(p0 + o, a), q5kRow(p1 + o, a), q5kRow(p2 + o, a), q5kRow(p3 + o, a));
+    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, s, bA + ((b as usize) << 6), load<f32>(dA + ((b as usize) << 2)));
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------- Q6_K (210 bytes: ql[128], qh[64], scales[16] i8, d)
+
+// @ts-expect-error: decorator
+@inline
+function q6kRow(p: usize, a: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  const m30 = i16x8.splat(0x30);
+  let acc = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) {
+    const ql = p + ((h as usize) << 6);
+    const qh = p + 128 + ((h as usize) << 5);
+    const sc = p + 192 + ((h as usize) << 3);
+    const ah = a + ((h as usize) << 8); // 128 elements * 2 bytes
+    for (let l = 0; l < 2; l++) {
+      const lo = (l as usize) << 4;
+      const wa = v128.load(ql + lo);
+      const wb = v128.load(ql + 32 + lo);
+      const hv = v128.load(qh + lo);
+      const ag = ah + (lo << 1);
+      // quarter 1: elements l*16.., low nibbles of ql[l], qh bits 0-1
+      const g1 = dotG(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), ag);
+      const g2 = dotG(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), ag + 64);
+      const g3 = dotG(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), ag + 128);
+      const g4 = dotG(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), ag + 192);
+      acc = i32x4.add(acc, i32x4.mul(g1, i32x4.splat(load<i8>(sc + l) as i32)));
+      acc = i32x4.add(acc, i32x4.mul(g2, i32x4.splat(load<i8>(sc + l + 2) as i32)));
+      acc = i32x4.add(acc, i32x4.mul(g3, i32x4.splat(load<i8>(sc + l + 4) as i32)));
+      acc = i32x4.add(acc, i32x4.mul(g4, i32x4.splat(load<i8>(sc + l + 6) as i32)));
+    }
+  }
+  return acc;
+}
+
+/** 32 * sum over the 16 groups of scale_g * bsum_g (the -32 offset of Q6_K). */
+// @ts-expect-error: decorator
+@inline
+function q6kOffset(p: usize, bs: usize): i32 {
+  let s: i32 = 0;
+  for (let g = 0; g < 16; g++) s += (load<i8>(p + 192 + g) as i32) * load<i32>(bs + ((g as usize) << 2));
+  return s << 5;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = (b as usize) * 210;
+    const bs = bA + ((b as usize) << 6);
+    const s = hsum4i(q6kRow(p0 + o, a), q6kRow(p1 + o, a), q6kRow(p2 + o, a), q6kRow(p3 + o, a));
+    const off = i32x4(q6kOffset(p0 + o, bs), q6kOffset(p1 + o, bs), q6kOffset(p2 + o, bs), q6kOffset(p3 + o, bs));
+    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 208, p1 + o + 208, p2 + o + 208, p3 + o + 208)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------- Q2_K (84 bytes: scales[16], qs[64], d, dmin)
+
+// @ts-expect-error: decorator
+@inline
+function q2kRow(p: usize, a: usize): v128 {
+  const m3 = i16x8.splat(3);
+  let acc = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) {
+    const w0 = v128.load(p + 16 + ((h as usize) << 5));
+    const w1 = v128.load(p + 32 + ((h as usize) << 5));
+    for (let j = 0; j < 4; j++) {
+      const sh = j << 1;
+      const g = (h << 3) + (j << 1);
+      const ag = a + ((g as usize) << 5);
+      const d0 = dotG(v128.and(i16x8.shr_u(w0, sh), m3), v128.and(i16x8.shr_u(w0, sh + 8), m3), ag);
+      const d1 = dotG(v128.and(i16x8.shr_u(w1, sh), m3), v128.and(i16x8.shr_u(w1, sh + 8), m3), ag + 32);
+      acc = i32x4.add(acc, i32x4.mul(d0, i32x4.splat(load<u8>(p + g) & 0xf)));
+      acc = i32x4.add(acc, i32x4.mul(d1, i32x4.splat(load<u8>(p + g + 1) & 0xf)));
+    }
+  }
+  return acc;
+}
+
+// @ts-expect-error: decorator
+@inline
+function q2kMins(p: usize, bs: usize): i32 {
+  let s: i32 = 0;
+  for (let g = 0; g < 16; g++) s += ((load<u8>(p + g) >> 4) as i32) * load<i32>(bs + ((g as usize) << 2));
+  return s;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q2_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = (b as usize) * 84;
+    const bs = bA + ((b as usize) << 6);
+    const s = hsum4i(q2kRow(p0 + o, a), q2kRow(p1 + o, a), q2kRow(p2 + o, a), q2kRow(p3 + o, a));
+    const mins = i32x4(q2kMins(p0 + o, bs), q2kMins(p1 + o, bs), q2kMins(p2 + o, bs), q2kMins(p3 + o, bs));
+    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
+    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 80, p1 + o + 80, p2 + o + 80, p3 + o + 80)), da);
+    const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 82, p1 + o + 82, p2 + o + 82, p3 + o + 82)), da);
+    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(s)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------- Q3_K (110 bytes: hmask[32], qs[64], scales[12], d)
+
+/** Scale byte i (0..15) of a Q3_K block, decoded from its 12-byte packing, minus 32. */
+// @ts-expect-error: decorator
+@inline
+function q3kScale(sc: usize, i: i32): i32 {
+  const a0 = load<u32>(sc);
+  const a1 = load<u32>(sc, 4);
+  const t = load<u32>(sc, 8);
+  let v: u32;
+  const sel = i >> 2;
+  if (sel == 0) v = (a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
+  else if (sel == 1) v = (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
+  else if (sel == 2) v = ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
+  else v = ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
+  return (((v >> (((i & 3) as u32) << 3)) & 0xff) as i32) - 32;
+}
+
+// @ts-expect-error: decorator
+@inline
+function q3kRow(p: usize, a: usize): v128 {
+  const m3 = i16x8.splat(3);
+  const four = i16x8.splat(4);
+  const hm0 = v128.load(p);
+  const hm1 = v128.load(p + 16);
+  let acc = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) {
+    const w0 = v128.load(p + 32 + ((h as usize) << 5));
+    const w1 = v128.load(p + 48 + ((h as usize) << 5));
+    for (let j = 0; j < 4; j++) {
+      const sh = j << 1;
+      const hb = (h << 2) + j;
+      const g = (h << 3) + (j << 1);
+      const ag = a + ((g as usize) << 5);
+      const e0 = v128.or(v128.and(i16x8.shr_u(w0, sh), m3), v128.and(i16x8.shl(i16x8.shr_u(hm0, hb), 2), four));
+      const o0 = v128.or(v128.and(i16x8.shr_u(w0, sh + 8), m3), v128.and(i16x8.shr_u(hm0, hb + 6), four));
+      const e1 = v128.or(v128.and(i16x8.shr_u(w1, sh), m3), v128.and(i16x8.shl(i16x8.shr_u(hm1, hb), 2), four));
+      const o1 = v128.or(v128.and(i16x8.shr_u(w1, sh + 8), m3), v128.and(i16x8.shr_u(hm1, hb + 6), four));
+      acc = i32x4.add(acc, i32x4.mul(dotG(e0, o0, ag), i32x4.splat(q3kScale(p + 96, g))));
+      acc = i32x4.add(acc, i32x4.mul(dotG(e1, o1, ag + 32), i32x4.splat(q3kScale(p + 96, g + 1))));
+    }
+  }
+  return acc;
+}
+
+/** 4 * sum over groups of scale_g * bsum_g (the -4 offset of Q3_K values stored as 0..7). */
+// @ts-expect-error: decorator
+@inline
+function q3kOffset(p: usize, bs: usize): i32 {
+  let s: i32 = 0;
+  for (let g = 0; g < 16; g++) s += q3kScale(p + 96, g) * load<i32>(bs + ((g as usize) << 2));
+  return s << 2;
+}
+
+// @ts-expect-error: decorator
+@inline
+export function dot4Q3_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = (b as usize) * 110;
+    const bs = bA + ((b as usize) << 6);
+    const s = hsum4i(q3kRow(p0 + o, a), q3kRow(p1 + o, a), q3kRow(p2 + o, a), q3kRow(p3 + o, a));
+    const off = i32x4(q3kOffset(p0 + o, bs), q3kOffset(p1 + o, bs), q3kOffset(p2 + o, bs), q3kOffset(p3 + o, bs));
+    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 108, p1 + o + 108, p2 + o + 108, p3 + o + 108)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
+  }
+  return acc;
+}
+
+export { f16ToF32 };

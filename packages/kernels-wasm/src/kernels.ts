@@ -1,0 +1,653 @@
+// The kernels API: memories (arenas), buffers and weight matrices by handle, and synchronous ops
+// that split their work across a pool of workers through a shared control block.
+
+import { Arena } from "./arena";
+import * as C from "./control";
+import { KernelsError } from "./errors";
+import { type RopeParams, ropeAngles } from "./rope";
+import { type ActivationKind, activationRowBytes, weightRowBytes, weightTypeInfo } from "./types";
+import { kernelsModule } from "./wasm-binary";
+import { WORKER_SOURCE } from "./worker-source";
+
+/** A region of one arena's memory. */
+export interface KBuffer {
+  readonly arena: number;
+  readonly ptr: number;
+  readonly bytes: number;
+}
+
+/** A weight matrix of `rows` rows of `cols` elements in ggml's row layout. */
+export interface KWeights extends KBuffer {
+  readonly type: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowBytes: number;
+}
+
+/** A thread of the pool as the kernels see it (worker_threads.Worker or a Web Worker). */
+export interface PoolWorker {
+  postMessage(message: unknown): void;
+  onMessage(listener: (message: { type: string; [k: string]: unknown }) => void): void;
+  terminate(): void;
+}
+
+/** Starts one pool thread running `source` (a classic script). */
+export type WorkerSpawner = (source: string) => PoolWorker;
+
+export interface KernelsOptions {
+  /** Threads including the calling one (default 1). */
+  threads?: number;
+  /** How to start a pool thread; defaults to Web Workers where `Worker` exists. */
+  spawnWorker?: WorkerSpawner;
+  /** Initial size of arena 0 in bytes (it grows on demand). Default 16 MiB. */
+  initialBytes?: number;
+  /**
+   * Bytes each arena keeps free for scratch (activation copies, outputs) when weights are placed.
+   * Default 256 MiB.
+   */
+  scratchReserve?: number;
+}
+
+export interface AttentionParams {
+  /** Queries: nTok rows of nHead*headDim floats (qStride floats apart, default nHead*headDim). */
+  q: KBuffer;
+  /** KV cache of this layer: per position nHeadKv*headDim values (kvStride elements apart). */
+  k: KBuffer;
+  v: KBuffer;
+  /** Output: nTok rows of nHead*headDim floats (outStride floats apart, default nHead*headDim). */
+  out: KBuffer;
+  kvF16: boolean;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  /** Cache position of the first query token; query t attends to positions 0..pos0+t. */
+  pos0: number;
+  nTok: number;
+  /** Usually 1/sqrt(headDim). */
+  scale: number;
+  kvStride?: number;
+  qStride?: number;
+  outStride?: number;
+}
+
+interface Job {
+  fn: C.KernelFunction;
+  arena: number;
+  units: number;
+  scale: number;
+  limit: number;
+  args: number[];
+  floats?: number;
+  tidArg?: number;
+  tidStride?: number;
+}
+
+const DEFAULT_SCRATCH_RESERVE = 256 * 2 ** 20;
+
+function defaultSpawner(): WorkerSpawner | undefined {
+  const W = (globalThis as { Worker?: new (url: string) => Worker }).Worker;
+  if (!W) return undefined;
+  return (source) => {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const w = new W(url);
+    return {
+      postMessage: (m) => w.postMessage(m),
+      onMessage: (fn) => {
+        w.onmessage = (e) => fn(e.data);
+      },
+      terminate: () => w.terminate(),
+    };
+  };
+}
+
+/** Create the kernels with a pool of `threads` threads (the calling thread is one of them). */
+export async function createKernels(options: KernelsOptions = {}): Promise<Kernels> {
+  const module = await kernelsModule();
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  const kernels = new Kernels(module, threads, options);
+  if (threads > 1) {
+    const spawn = options.spawnWorker ?? defaultSpawner();
+    if (!spawn) {
+      throw new KernelsError(
+        "KERNELS_NO_WORKERS",
+        `${threads} threads asked for, but this environment has no Worker`,
+        "in Node import createKernels from @cllama/kernels-wasm/node",
+      );
+    }
+    await kernels.startWorkers(spawn);
+  }
+  return kernels;
+}
+
+export class Kernels {
+  readonly threads: number;
+  private readonly module: WebAssembly.Module;
+  private readonly arenas: Arena[] = [];
+  private readonly control = new SharedArrayBuffer(C.CONTROL_INTS * 4);
+  private readonly ctrl = new Int32Array(this.control);
+  private readonly ctrlF = new Float32Array(this.control);
+  private readonly workers: PoolWorker[] = [];
+  private readonly scratchReserve: number;
+  private disposed = false;
+  private ropeTable = new Float32Array(0);
+
+  constructor(module: WebAssembly.Module, threads: number, options: KernelsOptions) {
+    this.module = module;
+    this.threads = threads;
+    this.scratchReserve = options.scratchReserve ?? DEFAULT_SCRATCH_RESERVE;
+    this.arenas.push(Arena.create(0, module, options.initialBytes ?? 16 * 2 ** 20));
+    this.ctrl[C.NTHREADS] = threads;
+  }
+
+  /** @internal */
+  async startWorkers(spawn: WorkerSpawner): Promise<void> {
+    const ready: Promise<void>[] = [];
+    for (let tid = 1; tid < this.threads; tid++) {
+      const w = spawn(WORKER_SOURCE);
+      this.workers.push(w);
+      ready.push(
+        new Promise((resolve) => {
+          w.onMessage((msg) => {
+            if (msg.type === "ready") resolve();
+            else if (msg.type === "error") console.error(`kernels worker ${tid}: ${msg.message}`);
+            else if (msg.type === "memory") this.memoryAcks.get(w)?.();
+          });
+        }),
+      );
+      w.postMessage({
+        type: "init",
+        control: this.control,
+        tid,
+        module: this.module,
+        memories: this.arenas.map((a) => a.memory),
+      });
+    }
+    await Promise.all(ready);
+  }
+
+  private readonly memoryAcks = new Map<PoolWorker, () => void>();
+
+  // ---------------------------------------------------------------- memory
+
+  /** Number of WebAssembly memories in use. */
+  get arenaCount(): number {
+    return this.arenas.length;
+  }
+
+  /** The WebAssembly.Memory of an arena (shared; its buffer is a SharedArrayBuffer). */
+  memory(arena = 0): WebAssembly.Memory {
+    return this.arenaOf(arena).memory;
+  }
+
+  /** Bytes allocated so far in each arena. */
+  get allocatedBytes(): number[] {
+    return this.arenas.map((a) => a.top);
+  }
+
+  /** Allocate `bytes` in an arena (default 0, where activations and the KV cache belong). */
+  alloc(bytes: number, arena = 0, what = "buffer"): KBuffer {
+    this.live();
+    const a = this.arenaOf(arena);
+    return { arena, ptr: a.alloc(bytes, what), bytes };
+  }
+
+  /** Allocate n float32s. */
+  allocF32(n: number, arena = 0, what = "f32 buffer"): KBuffer {
+    return this.alloc(n * 4, arena, what);
+  }
+
+  /** A sub-range of a buffer (for example one position of a KV cache). */
+  view(buf: KBuffer, byteOffset: number, bytes: number): KBuffer {
+    if (byteOffset < 0 || byteOffset + bytes > buf.bytes) {
+      throw new KernelsError(
+        "KERNELS_BAD_SHAPE",
+        `view [${byteOffset}, ${byteOffset + bytes}) outside a buffer of ${buf.bytes} bytes`,
+      );
+    }
+    return { arena: buf.arena, ptr: buf.ptr + byteOffset, bytes };
+  }
+
+  /** A Float32Array over a buffer (re-create it after allocations: memories grow). */
+  f32(buf: KBuffer): Float32Array {
+    return new Float32Array(this.arenaOf(buf.arena).memory.buffer, buf.ptr, buf.bytes >> 2);
+  }
+
+  /** A Uint8Array over a buffer (re-create it after allocations: memories grow). */
+  u8(buf: KBuffer): Uint8Array {
+    return this.arenaOf(buf.arena).bytesView(buf.ptr, buf.bytes);
+  }
+
+  /** Copy bytes (any arena to any arena). */
+  copy(src: KBuffer, dst: KBuffer, bytes = Math.min(src.bytes, dst.bytes)): void {
+    const from = this.arenaOf(src.arena).bytesView(src.ptr, bytes);
+    if (src.arena === dst.arena) this.arenaOf(dst.arena).bytesView(0, 0); // keep views fresh
+    this.arenaOf(dst.arena).bytesView(dst.ptr, bytes).set(from);
+  }
+
+  /**
+   * Copy a weight matrix in (ggml row layout, as stored in GGUF). It goes to the first arena with
+   * room, or a new one: each WebAssembly memory holds at most 4 GiB, so models larger than that
+   * spread over several memories. Async because a new memory must reach every worker.
+   */
+  async uploadWeights(
+    type: number,
+    rows: number,
+    cols: number,
+    data: Uint8Array,
+    options: { arena?: number } = {},
+  ): Promise<KWeights> {
+    this.live();
+    const rowBytes = weightRowBytes(type, cols);
+    const info = weightTypeInfo(type);
+    const bytes = rowBytes * rows;
+    if (data.byteLength !== bytes) {
+      throw new KernelsError(
+        "KERNELS_BAD_SHAPE",
+        `${info.name} weights of ${rows} x ${cols} take ${bytes} bytes, found ${data.byteLength}`,
+      );
+    }
+    let arena =
+      options.arena !== undefined
+        ? this.arenaOf(options.arena)
+        : this.arenas.find((a) => a.free >= bytes + 64 + this.scratchReserve);
+    if (!arena) arena = await this.addArena();
+    const ptr = arena.alloc(bytes, `${info.name} weights ${rows} x ${cols}`);
+    arena.bytesView(ptr, bytes).set(data);
+    return { arena: arena.index, ptr, bytes, type, rows, cols, rowBytes };
+  }
+
+  /** Open a new memory (instantiated on every thread); returns its arena. */
+  async addArena(): Promise<Arena> {
+    const arena = Arena.create(this.arenas.length, this.module, PAGE_BYTES);
+    this.arenas.push(arena);
+    if (this.workers.length > 0) {
+      // Workers sit in Atomics.wait: make them return to their event loop, then send the memory.
+      this.dispatch([], C.OP_YIELD);
+      await Promise.all(
+        this.workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              this.memoryAcks.set(w, resolve);
+              w.postMessage({ type: "memory", memory: arena.memory });
+            }),
+        ),
+      );
+      this.memoryAcks.clear();
+    }
+    return arena;
+  }
+
+  // ---------------------------------------------------------------- matrix products
+
+  /** y = W x for one activation vector x (cols floats); y gets rows floats. */
+  matvec(w: KWeights, x: KBuffer, y: KBuffer): void {
+    this.matmulMany([{ w, y }], x, 1);
+  }
+
+  /** Y[t] = W X[t] for nTok activation rows (X: nTok x cols floats, Y: nTok x rows floats). */
+  matmul(w: KWeights, x: KBuffer, y: KBuffer, nTok: number): void {
+    this.matmulMany([{ w, y }], x, nTok);
+  }
+
+  /**
+   * Several products sharing one input (Q, K and V; gate and up) in one parallel dispatch: the
+   * activations are prepared once per arena and kind.
+   */
+  matmulMany(items: { w: KWeights; y: KBuffer }[], x: KBuffer, nTok: number): void {
+    this.live();
+    if (items.length === 0) return;
+    const cols = items[0].w.cols;
+    for (const { w, y } of items) {
+      if (w.cols !== cols) {
+        throw new KernelsError(
+          "KERNELS_BAD_SHAPE",
+          `matmulMany: weights with ${w.cols} and ${cols} columns share one input`,
+        );
+      }
+      if (y.bytes < w.rows * nTok * 4) {
+        throw new KernelsError(
+          "KERNELS_BAD_SHAPE",
+          `output of ${y.bytes} bytes, ${w.rows * nTok * 4} needed`,
+        );
+      }
+    }
+    if (x.bytes < cols * nTok * 4) {
+      throw new KernelsError("KERNELS_BAD_SHAPE", `input of ${x.bytes} bytes, ${cols * nTok * 4} needed`);
+    }
+    // 1. The input in every arena that holds one of the weights, prepared for each kind.
+    const prepared = new Map<string, { ptr: number; stride: number }>();
+    const prepJobs: Job[] = [];
+    const inputs = new Map<number, number>();
+    for (const { w } of items) {
+      const kind = weightTypeInfo(w.type).act;
+      const key = `${w.arena}:${kind}`;
+      if (prepared.has(key)) continue;
+      let xin = inputs.get(w.arena);
+      if (xin === undefined) {
+        xin = x.ptr;
+        if (x.arena !== w.arena) {
+          xin = this.arenas[w.arena].scratchRegion("x", cols * nTok * 4);
+          this.copy(x, { arena: w.arena, ptr: xin, bytes: cols * nTok * 4 });
+        }
+        inputs.set(w.arena, xin);
+      }
+      if (kind === "f32") {
+        prepared.set(key, { ptr: xin, stride: cols * 4 });
+        continue;
+      }
+      const stride = activationRowBytes(kind, cols);
+      const act = this.arenas[w.arena].scratchRegion(`act:${kind}`, stride * nTok);
+      prepared.set(key, { ptr: act, stride });
+      prepJobs.push(prepareJob(kind, w.arena, xin, cols, act, stride, nTok));
+    }
+    this.run(prepJobs, nTok < 4);
+    // 2. The products; outputs in another arena go through scratch and are copied back.
+    const jobs: Job[] = [];
+    const copies: { from: KBuffer; to: KBuffer }[] = [];
+    items.forEach(({ w, y }, i) => {
+      const act = prepared.get(`${w.arena}:${weightTypeInfo(w.type).act}`);
+      if (!act) throw new Error("unreachable: activation not prepared");
+      let yPtr = y.ptr;
+      if (y.arena !== w.arena) {
+        const bytes = w.rows * nTok * 4;
+        yPtr = this.arenas[w.arena].scratchRegion(`y${i}`, bytes);
+        copies.push({ from: { arena: w.arena, ptr: yPtr, bytes }, to: y });
+      }
+      jobs.push({
+        fn: "matmul",
+        arena: w.arena,
+        units: Math.ceil(w.rows / 4),
+        scale: 4,
+        limit: w.rows,
+        args: [w.type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows],
+      });
+    });
+    // Small products are not worth waking the pool for.
+    const macs = items.reduce((sum, { w }) => sum + w.rows * cols, 0) * nTok;
+    this.run(jobs, macs < SERIAL_MACS);
+    for (const { from, to } of copies) this.copy(from, to);
+  }
+
+  /** Dequantize rows [first, first+count) of a weight matrix into y (count x cols floats). */
+  dequantizeRows(w: KWeights, first: number, count: number, y: KBuffer): void {
+    this.live();
+    if (first < 0 || first + count > w.rows) {
+      throw new KernelsError(
+        "KERNELS_BAD_SHAPE",
+        `rows [${first}, ${first + count}) outside a matrix of ${w.rows} rows`,
+      );
+    }
+    const bytes = count * w.cols * 4;
+    const a = this.arenas[w.arena];
+    const out = y.arena === w.arena ? y.ptr : a.scratchRegion("dequant", bytes);
+    a.exports.dequantizeRows(w.type, w.ptr + first * w.rowBytes, w.rowBytes, w.cols, out, w.cols, 0, count);
+    if (y.arena !== w.arena) this.copy({ arena: w.arena, ptr: out, bytes }, y, bytes);
+  }
+
+  // ---------------------------------------------------------------- element-wise ops
+
+  /** y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight for nTok rows of n floats (weight may be null). */
+  rmsNorm(x: KBuffer, weight: KBuffer | null, y: KBuffer, n: number, eps: number, nTok = 1): void {
+    const arena = this.sameArena("rmsNorm", x, y, weight);
+    this.run(
+      [
+        {
+          fn: "rmsNorm",
+          arena,
+          units: nTok,
+          scale: 1,
+          limit: nTok,
+          args: [x.ptr, weight?.ptr ?? 0, y.ptr, n, n, eps],
+          floats: 1 << 5,
+        },
+      ],
+      nTok < 8,
+    );
+  }
+
+  /** y = silu(gate) * up over n floats. */
+  siluMul(gate: KBuffer, up: KBuffer, y: KBuffer, n: number): void {
+    const arena = this.sameArena("siluMul", gate, up, y);
+    this.arenas[arena].exports.siluMul(gate.ptr, up.ptr, y.ptr, n);
+  }
+
+  /** In-place softmax of nRows rows of n floats, each multiplied by `scale` first. */
+  softmax(x: KBuffer, n: number, nRows = 1, scale = 1): void {
+    const arena = this.sameArena("softmax", x);
+    this.arenas[arena].exports.softmax(x.ptr, n, n, Math.fround(scale), 0, nRows);
+  }
+
+  /** y = a + b over n floats. */
+  add(a: KBuffer, b: KBuffer, y: KBuffer, n: number): void {
+    const arena = this.sameArena("add", a, b, y);
+    this.arenas[arena].exports.add(a.ptr, b.ptr, y.ptr, n);
+  }
+
+  /** y = a * b over n floats. */
+  mul(a: KBuffer, b: KBuffer, y: KBuffer, n: number): void {
+    const arena = this.sameArena("mul", a, b, y);
+    this.arenas[arena].exports.mul(a.ptr, b.ptr, y.ptr, n);
+  }
+
+  /** Store n floats of x as halves into y (writing an f16 KV cache). */
+  storeF16(x: KBuffer, y: KBuffer, n: number): void {
+    const arena = this.sameArena("storeF16", x, y);
+    this.arenas[arena].exports.storeF16(x.ptr, y.ptr, n);
+  }
+
+  /**
+   * RoPE (llama.cpp's normal mode: adjacent pairs) in place on nTok rows of nHead heads of headDim
+   * floats, row t at position positions[t]; rows are `stride` floats apart (default nHead*headDim).
+   */
+  rope(
+    x: KBuffer,
+    nTok: number,
+    nHead: number,
+    headDim: number,
+    positions: ArrayLike<number>,
+    params: RopeParams,
+    stride = nHead * headDim,
+  ): void {
+    const arena = this.sameArena("rope", x);
+    const nRot = params.nRot;
+    if (nRot > headDim || nRot % 2 !== 0) {
+      throw new KernelsError(
+        "KERNELS_BAD_SHAPE",
+        `rope: nRot ${nRot} must be even and at most headDim ${headDim}`,
+      );
+    }
+    if (this.ropeTable.length < nTok * nRot) this.ropeTable = new Float32Array(nTok * nRot);
+    for (let t = 0; t < nTok; t++) ropeAngles(positions[t], params, this.ropeTable, t * nRot);
+    const a = this.arenas[arena];
+    const cs = a.scratchRegion("rope", nTok * nRot * 4);
+    new Float32Array(a.memory.buffer, cs, nTok * nRot).set(this.ropeTable.subarray(0, nTok * nRot));
+    this.run(
+      [
+        {
+          fn: "rope",
+          arena,
+          units: nTok,
+          scale: 1,
+          limit: nTok,
+          args: [x.ptr, stride, nHead, headDim, nRot, cs],
+        },
+      ],
+      nTok < 8,
+    );
+  }
+
+  /** Causal attention of nTok query rows against the KV cache, split by (token, head) over the pool. */
+  attention(p: AttentionParams): void {
+    const arena = this.sameArena("attention", p.q, p.k, p.v, p.out);
+    if (p.headDim % 8 !== 0 || p.nHead % p.nHeadKv !== 0) {
+      throw new KernelsError(
+        "KERNELS_BAD_SHAPE",
+        `attention: headDim ${p.headDim} must be a multiple of 8 and nHead ${p.nHead} a multiple of nHeadKv ${p.nHeadKv}`,
+      );
+    }
+    const width = p.nHead * p.headDim;
+    const perThread = Math.ceil(((p.headDim + p.pos0 + p.nTok) * 4) / 64) * 64;
+    const scratch = this.arenas[arena].scratchRegion("attention", perThread * this.threads);
+    const units = p.nTok * p.nHead;
+    this.run(
+      [
+        {
+          fn: "attention",
+          arena,
+          units,
+          scale: 1,
+          limit: units,
+          args: [
+            p.q.ptr,
+            p.qStride ?? width,
+            p.k.ptr,
+            p.v.ptr,
+            p.kvF16 ? 1 : 0,
+            p.kvStride ?? p.nHeadKv * p.headDim,
+            p.out.ptr,
+            p.outStride ?? width,
+            scratch,
+            p.nHead,
+            p.nHeadKv,
+            p.headDim,
+            p.pos0,
+            p.scale,
+          ],
+          floats: 1 << 13,
+          tidArg: 8,
+          tidStride: perThread,
+        },
+      ],
+      units < 2,
+    );
+  }
+
+  // ---------------------------------------------------------------- lifetime
+
+  /** Stop the workers and drop the memories. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    if (this.workers.length > 0) this.dispatch([], C.OP_YIELD);
+    for (const w of this.workers) {
+      w.postMessage({ type: "exit" });
+      w.terminate();
+    }
+    this.workers.length = 0;
+    this.disposed = true;
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  private live(): void {
+    if (this.disposed) throw new KernelsError("KERNELS_DISPOSED", "the kernels were disposed");
+  }
+
+  private arenaOf(index: number): Arena {
+    const a = this.arenas[index];
+    if (!a)
+      throw new KernelsError("KERNELS_ARENA_MISMATCH", `no memory ${index} (have ${this.arenas.length})`);
+    return a;
+  }
+
+  private sameArena(op: string, ...bufs: (KBuffer | null)[]): number {
+    this.live();
+    let arena = -1;
+    for (const b of bufs) {
+      if (!b) continue;
+      if (arena >= 0 && b.arena !== arena) {
+        throw new KernelsError(
+          "KERNELS_ARENA_MISMATCH",
+          `${op}: operands in memories ${arena} and ${b.arena}`,
+          "copy() them into one memory first",
+        );
+      }
+      arena = b.arena;
+    }
+    return arena;
+  }
+
+  /** Run jobs over all threads (or on this thread alone when `serial`, or with no workers). */
+  private run(jobs: Job[], serial = false): void {
+    if (jobs.length === 0) return;
+    if (serial || this.workers.length === 0) {
+      for (const job of jobs) this.callJob(job, 0, job.units, 0);
+      return;
+    }
+    for (let i = 0; i < jobs.length; i += C.MAX_JOBS) this.dispatch(jobs.slice(i, i + C.MAX_JOBS), C.OP_RUN);
+  }
+
+  private callJob(job: Job, a: number, z: number, tid: number): void {
+    const args = job.args.slice();
+    if (job.tidArg !== undefined) args[job.tidArg] += tid * (job.tidStride ?? 0);
+    args.push(a * job.scale, Math.min(z * job.scale, job.limit));
+    this.arenas[job.arena].exports[job.fn](...args);
+  }
+
+  private dispatch(jobs: Job[], op: number): void {
+    const ctrl = this.ctrl;
+    let total = 0;
+    jobs.forEach((job, j) => {
+      if (job.args.length > C.MAX_ARGS) throw new Error(`job ${job.fn}: too many arguments`);
+      const b = C.JOBS + j * C.JOB_SLOTS;
+      ctrl[b + C.J_FN] = C.FN[job.fn];
+      ctrl[b + C.J_ARENA] = job.arena;
+      ctrl[b + C.J_U0] = total;
+      total += job.units;
+      ctrl[b + C.J_U1] = total;
+      ctrl[b + C.J_SCALE] = job.scale;
+      ctrl[b + C.J_LIMIT] = job.limit;
+      ctrl[b + C.J_NARGS] = job.args.length;
+      ctrl[b + C.J_FLOATS] = job.floats ?? 0;
+      ctrl[b + C.J_TID_ARG] = job.tidArg ?? -1;
+      ctrl[b + C.J_TID_STRIDE] = job.tidStride ?? 0;
+      job.args.forEach((v, i) => {
+        if (((job.floats ?? 0) >>> i) & 1) this.ctrlF[b + C.J_ARGS + i] = v;
+        else ctrl[b + C.J_ARGS + i] = v;
+      });
+    });
+    ctrl[C.NJOBS] = jobs.length;
+    ctrl[C.OP] = op;
+    Atomics.store(ctrl, C.DONE, 0);
+    Atomics.store(ctrl, C.ERROR, 0);
+    Atomics.add(ctrl, C.SEQ, 1);
+    Atomics.notify(ctrl, C.SEQ);
+    if (op === C.OP_RUN) {
+      const [my0, my1] = C.threadSlice(total, 0, this.threads);
+      for (const job of jobs) {
+        const j = jobs.indexOf(job);
+        const b = C.JOBS + j * C.JOB_SLOTS;
+        const a = Math.max(my0, ctrl[b + C.J_U0]);
+        const z = Math.min(my1, ctrl[b + C.J_U1]);
+        if (a < z) this.callJob(job, a - ctrl[b + C.J_U0], z - ctrl[b + C.J_U0], 0);
+      }
+    }
+    const want = this.workers.length;
+    for (let spin = 0; ; spin++) {
+      const done = Atomics.load(ctrl, C.DONE);
+      if (done >= want) break;
+      if (spin > 20000) Atomics.wait(ctrl, C.DONE, done, 1000);
+    }
+    if (Atomics.load(ctrl, C.ERROR)) {
+      throw new Error("a kernels worker failed (its message was logged)");
+    }
+  }
+}
+
+const PAGE_BYTES = 65536;
+/** Below this many multiply-adds a product runs on the calling thread alone (~20 us of work). */
+const SERIAL_MACS = 1 << 18;
+
+function prepareJob(
+  kind: ActivationKind,
+  arena: number,
+  x: number,
+  n: number,
+  out: number,
+  stride: number,
+  nTok: number,
+): Job {
+  const base = { arena, units: nTok, scale: 1, limit: nTok };
+  if (kind === "q8") return { ...base, fn: "quantizeQ8", args: [x, n * 4, n, out, stride] };
+  if (kind === "q8k") return { ...base, fn: "quantizeQ8K", args: [x, n * 4, n, out, stride] };
+  return { ...base, fn: "roundRows", args: [x, n * 4, n, out, stride, kind === "bf16" ? 1 : 0] };
+}

@@ -1,0 +1,269 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKernels, type Kernels, ropeAngles, WeightType } from "../src/index";
+import { dot, fp32ToFp16, randomF32, rmsNormRef, roundBf16, roundF16, sumAbs } from "./ref";
+
+const f = Math.fround;
+let k: Kernels;
+beforeAll(async () => {
+  k = await createKernels({ threads: 1 });
+});
+afterAll(() => k.dispose());
+
+function upload(values: ArrayLike<number>) {
+  const b = k.allocF32(values.length);
+  k.f32(b).set(values);
+  return b;
+}
+
+describe("float matrix-vector products", () => {
+  const rows = 13;
+  const cols = 100; // not a multiple of 8: exercises the scalar tails
+  const W = randomF32(rows * cols, 1);
+  const xs = randomF32(cols, 2);
+
+  it("F32 weights", async () => {
+    const w = await k.uploadWeights(WeightType.F32, rows, cols, new Uint8Array(W.buffer));
+    const y = k.allocF32(rows);
+    k.matvec(w, upload(xs), y);
+    for (let r = 0; r < rows; r++) {
+      const wr = W.subarray(r * cols, (r + 1) * cols);
+      expect(Math.abs(k.f32(y)[r] - dot(wr, xs))).toBeLessThan(1e-6 * sumAbs(wr, xs) + 1e-7);
+    }
+  });
+
+  it("F16 weights (activations rounded to half, as llama.cpp does)", async () => {
+    const halves = new Uint16Array(W.length).map((_, i) => fp32ToFp16(W[i]));
+    const w = await k.uploadWeights(WeightType.F16, rows, cols, new Uint8Array(halves.buffer));
+    const y = k.allocF32(rows);
+    k.matvec(w, upload(xs), y);
+    const xh = xs.map(roundF16);
+    for (let r = 0; r < rows; r++) {
+      const wr = W.subarray(r * cols, (r + 1) * cols).map(roundF16);
+      expect(Math.abs(k.f32(y)[r] - dot(wr, xh))).toBeLessThan(1e-6 * sumAbs(wr, xh) + 1e-7);
+    }
+  });
+
+  it("BF16 weights", async () => {
+    const bf = new Uint16Array(W.length).map(
+      (_, i) => new Uint32Array(new Float32Array([roundBf16(W[i])]).buffer)[0] >>> 16,
+    );
+    const w = await k.uploadWeights(WeightType.BF16, rows, cols, new Uint8Array(bf.buffer));
+    const y = k.allocF32(rows);
+    k.matvec(w, upload(xs), y);
+    const xb = xs.map(roundBf16);
+    for (let r = 0; r < rows; r++) {
+      const wr = W.subarray(r * cols, (r + 1) * cols).map(roundBf16);
+      expect(Math.abs(k.f32(y)[r] - dot(wr, xb))).toBeLessThan(1e-6 * sumAbs(wr, xb) + 1e-7);
+    }
+  });
+
+  it("rejects a byte count that does not match the shape", async () => {
+    await expect(k.uploadWeights(WeightType.Q4_0, 2, 64, new Uint8Array(10))).rejects.toMatchObject({
+      code: "KERNELS_BAD_SHAPE",
+    });
+    await expect(k.uploadWeights(99, 2, 64, new Uint8Array(10))).rejects.toMatchObject({
+      code: "KERNELS_UNSUPPORTED_TYPE",
+    });
+  });
+});
+
+describe("element-wise kernels", () => {
+  it("rmsNorm equals ggml's float semantics exactly (with and without weight, several rows)", () => {
+    const n = 96;
+    const xs = randomF32(2 * n, 3, 4);
+    const ws = randomF32(n, 4);
+    const x = upload(xs);
+    const w = upload(ws);
+    const y = k.allocF32(2 * n);
+    k.rmsNorm(x, w, y, n, 1e-6, 2);
+    const ref = [...rmsNormRef(xs.subarray(0, n), ws, 1e-6), ...rmsNormRef(xs.subarray(n), ws, 1e-6)];
+    expect(Array.from(k.f32(y))).toEqual(ref);
+    k.rmsNorm(x, null, y, n, 1e-5, 1);
+    expect(Array.from(k.f32(y).subarray(0, n))).toEqual(
+      Array.from(rmsNormRef(xs.subarray(0, n), null, 1e-5)),
+    );
+  });
+
+  it("siluMul", () => {
+    const g = randomF32(37, 5, 6);
+    const u = randomF32(37, 6);
+    const y = k.allocF32(37);
+    k.siluMul(upload(g), upload(u), y, 37);
+    const got = k.f32(y);
+    for (let i = 0; i < 37; i++) {
+      const ref = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+      expect(Math.abs(got[i] - ref)).toBeLessThan(1e-6 * Math.abs(ref) + 1e-7);
+    }
+  });
+
+  it("softmax with scale, two rows", () => {
+    const xs = randomF32(2 * 50, 7, 10);
+    const x = upload(xs);
+    k.softmax(x, 50, 2, 0.5);
+    const got = k.f32(x);
+    for (let r = 0; r < 2; r++) {
+      const row = Array.from(xs.subarray(r * 50, (r + 1) * 50), (v) => v * 0.5);
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < 50; i++) expect(Math.abs(got[r * 50 + i] - e[i] / s)).toBeLessThan(1e-6);
+    }
+  });
+
+  it("add and mul", () => {
+    const a = randomF32(10, 8);
+    const b = randomF32(10, 9);
+    const y = k.allocF32(10);
+    k.add(upload(a), upload(b), y, 10);
+    expect(Array.from(k.f32(y))).toEqual(Array.from(a, (v, i) => f(v + b[i])));
+    k.mul(upload(a), upload(b), y, 10);
+    expect(Array.from(k.f32(y))).toEqual(Array.from(a, (v, i) => f(v * b[i])));
+  });
+});
+
+describe("RoPE", () => {
+  it("angles follow pos * base^(-2i/d) (float32 steps as ggml's cache)", () => {
+    const out = new Float32Array(128);
+    ropeAngles(37, { nRot: 128, freqBase: 10000 }, out);
+    for (let i = 0; i < 64; i++) {
+      const theta = 37 * 10000 ** ((-2 * i) / 128);
+      expect(Math.abs(out[2 * i] - Math.cos(theta))).toBeLessThan(2e-4);
+      expect(Math.abs(out[2 * i + 1] - Math.sin(theta))).toBeLessThan(2e-4);
+    }
+  });
+
+  it("linear scaling divides the position by the factor", () => {
+    const a = new Float32Array(64);
+    const b = new Float32Array(64);
+    ropeAngles(40, { nRot: 64, freqBase: 10000, freqScale: 0.25 }, a);
+    ropeAngles(10, { nRot: 64, freqBase: 10000 }, b);
+    for (let i = 0; i < 64; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5);
+  });
+
+  it("YaRN keeps high frequencies, interpolates low ones and scales magnitudes", () => {
+    const y = new Float32Array(128);
+    const p = { nRot: 128, freqBase: 10000, freqScale: 0.25, extFactor: 1, attnFactor: 1, nCtxOrig: 4096 };
+    ropeAngles(1000, p, y);
+    const mscale = 1 + 0.1 * Math.log(4);
+    // first pair: pure extrapolation (theta = pos)
+    expect(Math.abs(y[0] - Math.cos(1000) * mscale)).toBeLessThan(1e-3);
+    // last pair: pure interpolation (theta = pos * scale * base^(-126/128))
+    const tl = 1000 * 0.25 * 10000 ** (-126 / 128);
+    expect(Math.abs(y[127] - Math.sin(tl) * mscale)).toBeLessThan(1e-3);
+  });
+
+  it("rotates adjacent pairs of every head of every row", () => {
+    const nHead = 3;
+    const hd = 8;
+    const nTok = 2;
+    const xs = randomF32(nTok * nHead * hd, 10);
+    const x = upload(xs);
+    const params = { nRot: hd, freqBase: 10000 };
+    k.rope(x, nTok, nHead, hd, [5, 9], params);
+    const got = k.f32(x);
+    const cs = new Float32Array(hd);
+    for (let t = 0; t < nTok; t++) {
+      ropeAngles([5, 9][t], params, cs);
+      for (let h = 0; h < nHead; h++) {
+        for (let i = 0; i < hd / 2; i++) {
+          const o = t * nHead * hd + h * hd + 2 * i;
+          const [x0, x1, c, s] = [xs[o], xs[o + 1], cs[2 * i], cs[2 * i + 1]];
+          expect(got[o]).toBe(f(f(x0 * c) - f(x1 * s)));
+          expect(got[o + 1]).toBe(f(f(x0 * s) + f(x1 * c)));
+        }
+      }
+    }
+  });
+});
+
+/** Reference causal attention with GQA; `r` rounds K, V, q and probabilities (identity or half). */
+function attentionRef(
+  q: Float32Array,
+  K: Float32Array,
+  V: Float32Array,
+  o: { nHead: number; nHeadKv: number; hd: number; pos0: number; nTok: number; scale: number },
+  r: (x: number) => number,
+): Float32Array {
+  const { nHead, nHeadKv, hd, pos0, nTok, scale } = o;
+  const out = new Float32Array(nTok * nHead * hd);
+  for (let t = 0; t < nTok; t++) {
+    for (let h = 0; h < nHead; h++) {
+      const kvh = Math.floor(h / (nHead / nHeadKv));
+      const nKv = pos0 + t + 1;
+      const s = new Float64Array(nKv);
+      for (let j = 0; j < nKv; j++) {
+        let acc = 0;
+        for (let i = 0; i < hd; i++)
+          acc += r(q[t * nHead * hd + h * hd + i]) * r(K[j * nHeadKv * hd + kvh * hd + i]);
+        s[j] = acc * scale;
+      }
+      const m = Math.max(...s);
+      let sum = 0;
+      for (let j = 0; j < nKv; j++) {
+        s[j] = Math.exp(s[j] - m);
+        sum += s[j];
+      }
+      for (let j = 0; j < nKv; j++) {
+        const p = r(s[j] / sum);
+        for (let i = 0; i < hd; i++)
+          out[t * nHead * hd + h * hd + i] += p * r(V[j * nHeadKv * hd + kvh * hd + i]);
+      }
+    }
+  }
+  return out;
+}
+
+describe("attention", () => {
+  const o = { nHead: 4, nHeadKv: 2, hd: 16, pos0: 5, nTok: 3, scale: 1 / 4 };
+  const positions = o.pos0 + o.nTok;
+  const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
+  const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
+  const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
+
+  it("f32 cache, GQA, causal over a batch", () => {
+    const out = k.allocF32(qs.length);
+    k.attention({
+      q: upload(qs),
+      k: upload(Ks),
+      v: upload(Vs),
+      out,
+      kvF16: false,
+      nHead: o.nHead,
+      nHeadKv: o.nHeadKv,
+      headDim: o.hd,
+      pos0: o.pos0,
+      nTok: o.nTok,
+      scale: o.scale,
+    });
+    const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
+    const got = k.f32(out);
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
+  });
+
+  it("f16 cache written with storeF16", () => {
+    const kb = k.alloc(Ks.length * 2);
+    const vb = k.alloc(Vs.length * 2);
+    k.storeF16(upload(Ks), kb, Ks.length);
+    k.storeF16(upload(Vs), vb, Vs.length);
+    expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
+      Array.from(Ks.subarray(0, 8), fp32ToFp16),
+    );
+    const out = k.allocF32(qs.length);
+    k.attention({
+      q: upload(qs),
+      k: kb,
+      v: vb,
+      out,
+      kvF16: true,
+      nHead: o.nHead,
+      nHeadKv: o.nHeadKv,
+      headDim: o.hd,
+      pos0: o.pos0,
+      nTok: o.nTok,
+      scale: o.scale,
+    });
+    const ref = attentionRef(qs, Ks, Vs, o, roundF16);
+    const got = k.f32(out);
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
+  });
+});

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKernels, type Kernels, WeightType, weightRowBytes } from "../src/node";
+import { randomF32 } from "./ref";
+
+// Splitting rows across threads or memories must not change a single bit of any result.
+let one: Kernels;
+let two: Kernels;
+beforeAll(async () => {
+  one = await createKernels({ threads: 1 });
+  two = await createKernels({ threads: 2 });
+});
+afterAll(async () => {
+  await one.dispose();
+  await two.dispose();
+});
+
+function blocks(type: number, rows: number, cols: number): Uint8Array {
+  const b = new Uint8Array(weightRowBytes(type, cols) * rows);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 131 + 7) & 0xff;
+  const bs = type === WeightType.Q4_0 ? 18 : 144;
+  const dv = new DataView(b.buffer);
+  for (let o = 0; o < b.length; o += bs) {
+    dv.setUint16(o, 0x2100, true);
+    if (type === WeightType.Q4_K) dv.setUint16(o + 2, 0x1c00, true);
+  }
+  return b;
+}
+
+async function product(k: Kernels, type: number, rows: number, cols: number, nTok: number, arena?: number) {
+  const w = await k.uploadWeights(
+    type,
+    rows,
+    cols,
+    blocks(type, rows, cols),
+    arena === undefined ? {} : { arena },
+  );
+  const x = k.allocF32(cols * nTok);
+  k.f32(x).set(randomF32(cols * nTok, 42));
+  const y = k.allocF32(rows * nTok);
+  k.matmul(w, x, y, nTok);
+  return Array.from(k.f32(y));
+}
+
+describe("worker pool", () => {
+  for (const [name, type] of [
+    ["Q4_0", WeightType.Q4_0],
+    ["Q4_K", WeightType.Q4_K],
+  ] as const) {
+    it(`${name}: 2 threads give exactly the 1-thread results (matvec and a 20-token matmul)`, async () => {
+      expect(await product(two, type, 301, 512, 1)).toEqual(await product(one, type, 301, 512, 1));
+      expect(await product(two, type, 301, 512, 20)).toEqual(await product(one, type, 301, 512, 20));
+    });
+  }
+
+  it("weights in a second memory: inputs are copied in and outputs copied back", async () => {
+    await two.addArena();
+    const inOne = await product(one, WeightType.Q4_0, 300, 512, 3);
+    const inSecond = await product(two, WeightType.Q4_0, 300, 512, 3, 1);
+    expect(two.arenaCount).toBe(2);
+    expect(inSecond).toEqual(inOne);
+  });
+
+  it("matmulMany runs several weights (different memories and types) in one dispatch", async () => {
+    const cols = 512;
+    const wa = await two.uploadWeights(WeightType.Q4_0, 64, cols, blocks(WeightType.Q4_0, 64, cols), {
+      arena: 0,
+    });
+    const wb = await two.uploadWeights(WeightType.Q4_K, 48, cols, blocks(WeightType.Q4_K, 48, cols), {
+      arena: 1,
+    });
+    const x = two.allocF32(cols);
+    two.f32(x).set(randomF32(cols, 5));
+    const ya = two.allocF32(64);
+    const yb = two.allocF32(48);
+    two.matmulMany(
+      [
+        { w: wa, y: ya },
+        { w: wb, y: yb },
+      ],
+      x,
+      1,
+    );
+    const sa = Array.from(two.f32(ya));
+    const sb = Array.from(two.f32(yb));
+    two.matvec(wa, x, ya);
+    two.matvec(wb, x, yb);
+    expect(sa).toEqual(Array.from(two.f32(ya)));
+    expect(sb).toEqual(Array.from(two.f32(yb)));
+  });
+
+  it("attention and batched norms split across threads give the 1-thread results", () => {
+    const run = (k: Kernels) => {
+      const nHead = 8;
+      const hd = 32;
+      const nTok = 12;
+      const q = k.allocF32(nTok * nHead * hd);
+      const kv = k.allocF32(nTok * 2 * hd);
+      const vv = k.allocF32(nTok * 2 * hd);
+      k.f32(q).set(randomF32(nTok * nHead * hd, 1));
+      k.f32(kv).set(randomF32(nTok * 2 * hd, 2));
+      k.f32(vv).set(randomF32(nTok * 2 * hd, 3));
+      const out = k.allocF32(nTok * nHead * hd);
+      k.attention({
+        q,
+        k: kv,
+        v: vv,
+        out,
+        kvF16: false,
+        nHead,
+        nHeadKv: 2,
+        headDim: hd,
+        pos0: 0,
+        nTok,
+        scale: 0.1,
+      });
+      k.rmsNorm(out, null, out, nHead * hd, 1e-5, nTok);
+      k.rope(
+        out,
+        nTok,
+        nHead,
+        hd,
+        Array.from({ length: nTok }, (_, i) => i),
+        { nRot: hd, freqBase: 10000 },
+      );
+      return Array.from(k.f32(out));
+    };
+    expect(run(two)).toEqual(run(one));
+  });
+});

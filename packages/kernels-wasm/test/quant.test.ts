@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKernels, type Kernels, kernelsModule, weightRowBytes } from "../src/index";
+import { actSlot, dot, fp16ToFp32, loadGolden, randomF32, sumAbs } from "./ref";
+
+const golden = loadGolden();
+const N = golden.n;
+
+/** The raw module on a private memory, to look at the prepared activation layouts. */
+async function rawModule() {
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  const inst = new WebAssembly.Instance(await kernelsModule(), { env: { memory } });
+  return { memory, fn: inst.exports as unknown as Record<string, (...a: number[]) => void> };
+}
+
+describe("activation quantization matches llama.cpp's CPU backend", () => {
+  for (const act of ["q8_0", "q8_1", "q8_K"] as const) {
+    it(`${act}: quants, scales and sums byte for byte`, async () => {
+      const g = Object.values(golden.types).find((t) => t.act === act);
+      if (!g) throw new Error("golden without this activation type");
+      const { memory, fn } = await rawModule();
+      const X = 65536;
+      const OUT = X + N * 4;
+      new Float32Array(memory.buffer, X, N).set(golden.x);
+      if (act === "q8_K") fn.quantizeQ8K(X, N * 4, N, OUT, 0, 0, 1);
+      else fn.quantizeQ8(X, N * 4, N, OUT, 0, 0, 1);
+      const q16 = new Int16Array(memory.buffer, OUT, N);
+      const dv = new DataView(g.actBlocks.buffer, g.actBlocks.byteOffset, g.actBlocks.byteLength);
+      if (act === "q8_K") {
+        const nk = N / 256;
+        const d = new Float32Array(memory.buffer, OUT + 2 * N, nk);
+        const bsum = new Int32Array(memory.buffer, OUT + 2 * N + 4 * nk, N / 16);
+        for (let b = 0; b < nk; b++) {
+          const o = b * 292;
+          expect(d[b]).toBe(dv.getFloat32(o, true));
+          for (let j = 0; j < 256; j++) expect(q16[actSlot(b * 256 + j)]).toBe(dv.getInt8(o + 4 + j));
+          for (let g16 = 0; g16 < 16; g16++)
+            expect(bsum[b * 16 + g16]).toBe(dv.getInt16(o + 260 + 2 * g16, true));
+        }
+      } else {
+        const nb = N / 32;
+        const d = new Float32Array(memory.buffer, OUT + 2 * N, nb);
+        const s = new Float32Array(memory.buffer, OUT + 2 * N + 4 * nb, nb);
+        const bs = act === "q8_1" ? 36 : 34;
+        const qOff = act === "q8_1" ? 4 : 2;
+        for (let b = 0; b < nb; b++) {
+          const o = b * bs;
+          expect(d[b]).toBe(fp16ToFp32(dv.getUint16(o, true)));
+          if (act === "q8_1") expect(s[b]).toBe(fp16ToFp32(dv.getUint16(o + 2, true)));
+          for (let j = 0; j < 32; j++) expect(q16[actSlot(b * 32 + j)]).toBe(dv.getInt8(o + qOff + j));
+        }
+      }
+    });
+  }
+});
+
+describe("quantized matrix-vector products against llama.cpp's ggml_vec_dot", () => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await createKernels({ threads: 1 });
+  });
+  afterAll(() => k.dispose());
+
+  for (const [name, g] of Object.entries(golden.types)) {
+    it(`${name}: ${golden.rows} rows of ${N}`, async () => {
+      const w = await k.uploadWeights(g.id, golden.rows, N, g.weights);
+      const x = k.allocF32(N);
+      const y = k.allocF32(golden.rows);
+      k.f32(x).set(golden.x);
+      k.matvec(w, x, y);
+      const got = k.f32(y);
+      for (let r = 0; r < golden.rows; r++) {
+        const ref = g.dots[r];
+        // Same integer sums; the float combine differs only in summation order.
+        expect(Math.abs(got[r] - ref)).toBeLessThanOrEqual(
+          2e-6 * sumAbs(g.dequant.subarray(0, N), golden.x) + 1e-6,
+        );
+      }
+    });
+
+    it(`${name}: dequantizeRows equals ggml's dequantize_row`, async () => {
+      const w = await k.uploadWeights(g.id, golden.rows, N, g.weights);
+      const y = k.allocF32(2 * N);
+      k.dequantizeRows(w, 0, 2, y);
+      expect(Array.from(k.f32(y))).toEqual(Array.from(g.dequant));
+    });
+  }
+});
+
+describe("quantized products at model sizes", () => {
+  let k1: Kernels;
+  beforeAll(async () => {
+    k1 = await createKernels({ threads: 1 });
+  });
+  afterAll(() => k1.dispose());
+
+  // Random block bytes are valid blocks once their half scales are sane: build them directly.
+  function randomBlocks(type: number, rows: number, cols: number, seed: number): Uint8Array {
+    const bytes = new Uint8Array(weightRowBytes(type, cols) * rows);
+    let s = seed;
+    for (let i = 0; i < bytes.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      bytes[i] = s >>> 24;
+    }
+    const scaleOffsets: Record<number, [number, number[]]> = {
+      2: [18, [0]],
+      3: [20, [0, 2]],
+      6: [22, [0]],
+      7: [24, [0, 2]],
+      8: [34, [0]],
+      10: [84, [80, 82]],
+      11: [110, [108]],
+      12: [144, [0, 2]],
+      13: [176, [0, 2]],
+      14: [210, [208]],
+    };
+    const [bs, offs] = scaleOffsets[type];
+    const dv = new DataView(bytes.buffer);
+    for (let b = 0; b < bytes.length / bs; b++) {
+      for (const o of offs) dv.setUint16(b * bs + o, 0x2000 + ((b * 7 + o) % 0x400), true); // ~0.008..0.016
+    }
+    return bytes;
+  }
+
+  const cases: [string, number, number][] = [
+    ["Q4_0", 2, 4096],
+    ["Q8_0", 8, 4096],
+    ["Q4_1", 3, 1024],
+    ["Q5_0", 6, 1024],
+    ["Q5_1", 7, 1024],
+    ["Q4_K", 12, 4096],
+    ["Q6_K", 14, 4096],
+    ["Q2_K", 10, 1024],
+    ["Q3_K", 11, 1024],
+    ["Q5_K", 13, 1024],
+  ];
+  for (const [name, type, cols] of cases) {
+    it(`${name}: 11 rows x ${cols}, 3 tokens: W X equals dequant(W) dequant(X) within rounding`, async () => {
+      const rows = 11;
+      const nTok = 3;
+      const w = await k1.uploadWeights(type, rows, cols, randomBlocks(type, rows, cols, type * 977));
+      const xs = randomF32(cols * nTok, type);
+      const x = k1.allocF32(cols * nTok);
+      const y = k1.allocF32(rows * nTok);
+      k1.f32(x).set(xs);
+      k1.matmul(w, x, y, nTok);
+      const deq = k1.allocF32(rows * cols);
+      k1.dequantizeRows(w, 0, rows, deq);
+      const W = k1.f32(deq).slice();
+      const got = k1.f32(y).slice();
+      for (let t = 0; t < nTok; t++) {
+        const xt = xs.subarray(t * cols, (t + 1) * cols);
+        for (let r = 0; r < rows; r++) {
+          const wr = W.subarray(r * cols, (r + 1) * cols);
+          // The activation is quantized to 8 bits: allow its error (1/254 of each block max) plus rounding.
+          const ref = dot(wr, xt);
+          expect(Math.abs(got[t * rows + r] - ref)).toBeLessThanOrEqual(0.01 * sumAbs(wr, xt) + 1e-5);
+        }
+      }
+      // A single-token matvec gives the same numbers as the batched product.
+      const y1 = k1.allocF32(rows);
+      k1.matvec(w, k1.view(x, 4 * cols, 4 * cols), y1);
+      expect(Array.from(k1.f32(y1))).toEqual(Array.from(got.subarray(rows, 2 * rows)));
+    });
+  }
+});
