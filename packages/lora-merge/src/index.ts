@@ -4,6 +4,13 @@ export { type DeltaKernel, jsDeltaKernel } from "./delta";
 export type { Directory } from "./directory";
 export { convertDType, type DType, dtypeSize, f32ToF16, fromFloat32, toFloat32 } from "./dtype";
 export { LoraMergeError, type LoraMergeErrorCode } from "./errors";
+export {
+  buildGguf,
+  type FloatOutType,
+  type GgufBuildOptions,
+  ggufTensorData,
+  tokenizerMetadata,
+} from "./gguf";
 export { expectedHfNames, hfToGgufName, metaToHfName, permuteHeadRows } from "./layout";
 export {
   type MergeOptions,

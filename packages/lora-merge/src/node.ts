@@ -57,4 +57,12 @@ export async function writeAtomically(
   }
 }
 
+export {
+  type ConvertOptions,
+  convertCheckpoint,
+  type MergeLorasOptions,
+  mergeLoras,
+  type PipelineResult,
+  type Progress,
+} from "./pipeline";
 export { basename };

@@ -15,9 +15,25 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 
 /** Run a tooling/lora script with Debian python; returns stdout. */
 export function runTool(script: string, args: string[]): string {
-  const r = spawnSync(python!, [join(toolingDir, script), ...args], { cwd: toolingDir, encoding: "utf8" });
+  const r = spawnSync(python!, [join(toolingDir, script), ...args], {
+    cwd: toolingDir,
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+  });
   if (r.status !== 0) throw new Error(`${script} ${args.join(" ")} failed:\n${r.stderr}`);
   return r.stdout;
+}
+
+/** Run several tooling/lora scripts in one python process (torch imported once); their stdouts. */
+export function runTools(jobs: string[][]): string[] {
+  const r = spawnSync(python!, [join(toolingDir, "batch.py")], {
+    cwd: toolingDir,
+    encoding: "utf8",
+    input: JSON.stringify(jobs),
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(`batch.py failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 export function bitsEqual(a: Uint8Array, b: Uint8Array): boolean {

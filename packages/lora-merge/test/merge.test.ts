@@ -10,17 +10,21 @@ import {
   readSafetensors,
 } from "../src/index";
 import { nodeDirectory } from "../src/node";
-import { bitsEqual, python, runTool, tempDir } from "./helpers";
+import { bitsEqual, python, runTools, tempDir } from "./helpers";
 
-/** Build base + LoRAs with torch, merge with the seed's arithmetic in torch and with ours. */
-async function mergeAndCompare(root: string, base: string, loras: string[], reference: string) {
-  runTool("reference_merge.py", [
+function referenceJob(root: string, base: string, loras: string[], reference: string): string[] {
+  return [
+    "reference_merge.py",
     "--base",
     join(root, base),
     ...loras.flatMap((l) => ["--lora", join(root, l)]),
     "--out",
     reference,
-  ]);
+  ];
+}
+
+/** Our merge of the torch-built files against the seed's arithmetic run by PyTorch (referenceJob). */
+async function mergeAndCompare(root: string, base: string, loras: string[], reference: string) {
   const ref = await readSafetensors(memorySource(readFileSync(reference)));
   const ckpt = await openCheckpoint(nodeDirectory(join(root, base)));
   const adapters = await Promise.all(loras.map((l) => openLoraAdapter(nodeDirectory(join(root, l)))));
@@ -49,7 +53,9 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
   const dims = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ff", "172"];
   beforeAll(() => {
     const d = tmp.dir;
-    runTool("fixtures.py", [
+    const jobs: string[][] = [];
+    jobs.push([
+      "fixtures.py",
       "checkpoint",
       "--out",
       join(d, "base-st"),
@@ -59,7 +65,8 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
       "300",
       ...dims,
     ]);
-    runTool("fixtures.py", [
+    jobs.push([
+      "fixtures.py",
       "checkpoint",
       "--out",
       join(d, "base-bin"),
@@ -70,7 +77,8 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
       ...dims,
     ]);
     // "LLaMA-Plus": old keys, .bin, r=8 alpha=32 on attention, embeddings grow 300 -> 320
-    runTool("fixtures.py", [
+    jobs.push([
+      "fixtures.py",
       "lora",
       "--out",
       join(d, "plus"),
@@ -86,7 +94,8 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
       "2",
     ]);
     // "Alpaca-Plus": new .default keys, safetensors, r=16 alpha=32 on all seven, 321 rows
-    runTool("fixtures.py", [
+    jobs.push([
+      "fixtures.py",
       "lora",
       "--out",
       join(d, "alpaca"),
@@ -106,7 +115,8 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
       "--seed",
       "3",
     ]);
-    runTool("fixtures.py", [
+    jobs.push([
+      "fixtures.py",
       "lora",
       "--out",
       join(d, "conv1d"),
@@ -123,8 +133,9 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
     ]);
     // bigger shapes: rank-64 sums over realistic row lengths
     const big = ["--dim", "512", "--layers", "1", "--heads", "8", "--ff", "1376", "--vocab", "64"];
-    runTool("fixtures.py", ["checkpoint", "--out", join(d, "big"), "--format", "bin", ...big]);
-    runTool("fixtures.py", [
+    jobs.push(["fixtures.py", "checkpoint", "--out", join(d, "big"), "--format", "bin", ...big]);
+    jobs.push([
+      "fixtures.py",
       "lora",
       "--out",
       join(d, "big-lora"),
@@ -138,6 +149,10 @@ describe.skipIf(!python)("merge vs the seed's PyTorch merge, bit for bit", () =>
       "--seed",
       "5",
     ]);
+    jobs.push(referenceJob(d, "base-st", ["plus", "alpaca"], join(d, "ref1.safetensors")));
+    jobs.push(referenceJob(d, "base-bin", ["conv1d"], join(d, "ref2.safetensors")));
+    jobs.push(referenceJob(d, "big", ["big-lora"], join(d, "ref3.safetensors")));
+    runTools(jobs);
   }, 180_000);
   afterAll(() => tmp.cleanup());
 

@@ -10,29 +10,39 @@ import {
   readZip,
 } from "../src/index";
 import { nodeDirectory, openFileSource } from "../src/node";
-import { bitsEqual, python, runTool, tempDir } from "./helpers";
+import { bitsEqual, python, runTools, tempDir } from "./helpers";
 
 const formats = ["st", "st-sharded", "bin", "bin-sharded", "meta", "meta2"] as const;
 
 describe.skipIf(!python)("checkpoint readers vs torch-written files", () => {
   const tmp = tempDir("readers");
   beforeAll(() => {
-    for (const f of formats) {
-      runTool("fixtures.py", [
-        "checkpoint",
-        "--out",
-        join(tmp.dir, f),
-        "--format",
-        f,
-        "--vocab",
-        "300",
-        "--kv-heads",
-        "2",
-        "--reference",
-        join(tmp.dir, `${f}.ref.safetensors`),
-      ]);
-    }
-    runTool("fixtures.py", ["malicious", "--out", join(tmp.dir, "evil")]);
+    const jobs = formats.map((f) => [
+      "fixtures.py",
+      "checkpoint",
+      "--out",
+      join(tmp.dir, f),
+      "--format",
+      f,
+      "--vocab",
+      "300",
+      "--kv-heads",
+      "2",
+      "--reference",
+      join(tmp.dir, `${f}.ref.safetensors`),
+    ]);
+    jobs.push(["fixtures.py", "malicious", "--out", join(tmp.dir, "evil")]);
+    jobs.push([
+      "fixtures.py",
+      "checkpoint",
+      "--out",
+      join(tmp.dir, "broken-index"),
+      "--format",
+      "st-sharded",
+      "--vocab",
+      "300",
+    ]);
+    runTools(jobs);
   });
   afterAll(() => tmp.cleanup());
 
@@ -69,7 +79,6 @@ describe.skipIf(!python)("checkpoint readers vs torch-written files", () => {
     const index = JSON.parse(readFileSync(join(dir, "model.safetensors.index.json"), "utf8"));
     index.weight_map["model.norm.weight"] = "model-00003-of-00003.safetensors";
     const broken = join(tmp.dir, "broken-index");
-    runTool("fixtures.py", ["checkpoint", "--out", broken, "--format", "st-sharded", "--vocab", "300"]);
     writeFileSync(join(broken, "model.safetensors.index.json"), JSON.stringify(index));
     await expect(openCheckpoint(nodeDirectory(broken))).rejects.toMatchObject({
       code: "LORA_MISSING_SHARD",
