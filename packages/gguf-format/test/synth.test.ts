@@ -6,9 +6,11 @@ import {
   GgmlType,
   parseGguf,
   readLlamaHparams,
+  rewriteOptions,
   synthLlama,
   tensorData,
   toHalfBits,
+  typedMetadata,
   writeGgufToBytes,
 } from "../src/index";
 
@@ -57,6 +59,24 @@ describe("synthLlama", () => {
     expect(Math.abs(mean)).toBeLessThan(0.01);
     expect(std).toBeGreaterThan(0.95 / 16);
     expect(std).toBeLessThan(1.05 / 16);
+  });
+
+  it("reads back and rewrites a synth file byte for byte", async () => {
+    const bytes = await writeGgufToBytes(
+      synthLlama({
+        dims: { dim: 64, layers: 1, heads: 2, kvHeads: 1, ff: 96, ctx: 64, vocab: 400 },
+        seed: 5,
+      }),
+    );
+    const file = parseGguf(bytes);
+    const again = await writeGgufToBytes(
+      {
+        metadata: typedMetadata(file),
+        tensors: file.tensors.map((t) => ({ ...t, data: tensorData(bytes, file, t) })),
+      },
+      rewriteOptions(file),
+    );
+    expect(sha(again)).toBe(sha(bytes));
   });
 
   it("describes the 1b and 7b shapes without generating anything", () => {
