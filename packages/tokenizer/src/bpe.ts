@@ -4,8 +4,8 @@
  *
  * - Symbols are integer keys: a piece id, or `vocabSize + codePoint` for a character that is no
  *   piece. Every symbol is either a piece or one character (merges only produce pieces), so a
- *   precomputed table (left key, right key) -> merged piece id replaces sentencepiece's string
- *   lookup of the concatenation, with no string built on the hot path.
+ *   cache (left key, right key) -> merged piece id replaces sentencepiece's string lookup of the
+ *   concatenation: a string is built only the first time a pair is seen.
  * - The agenda is a binary heap ordered by (score desc, left index asc): the same total order as
  *   sentencepiece's `std::priority_queue` comparator, so pops happen in the same order.
  * - A popped pair is stale when either side changed since it was pushed; sentencepiece detects
@@ -24,57 +24,85 @@ export interface BpeVocab {
   /** piece id of a one-character piece, by code point (BMP); -1 when none. */
   bmpCharId: Int32Array;
   astralCharId: Map<number, number>;
-  pairs: PairTable;
+  pairs: PairCache;
 }
 
-/** Open-addressing hash map (int key a, int key b) -> piece id. */
-export class PairTable {
-  private keysA: Int32Array;
-  private keysB: Int32Array;
-  private values: Int32Array;
-  private mask: number;
-  size = 0;
+/** Pair lookups answered so far: NO_PIECE when the concatenation is no mergeable piece. */
+export const NO_PIECE = -2;
+const ABSENT = -1;
+/** Past this many slots the cache starts over instead of growing (bounded memory on any input). */
+const MAX_SLOTS = 1 << 21;
 
-  constructor(expected: number) {
-    let cap = 1024;
-    while (cap < expected * 2) cap *= 2;
-    this.keysA = new Int32Array(cap).fill(-1);
-    this.keysB = new Int32Array(cap);
-    this.values = new Int32Array(cap);
-    this.mask = cap - 1;
+/**
+ * Open-addressing hash map (left key, right key) -> merged piece id, filled lazily: a pair is
+ * resolved by one string lookup the first time it is seen, so building a tokenizer costs nothing
+ * and the hot loop builds no strings once the common pairs are known.
+ */
+export class PairCache {
+  private keysA!: Int32Array;
+  private keysB!: Int32Array;
+  private values!: Int32Array;
+  private mask = 0;
+  private size = 0;
+
+  constructor(private readonly resolve: (a: number, b: number) => number) {
+    this.reset(1 << 14);
+  }
+
+  private reset(capacity: number): void {
+    this.keysA = new Int32Array(capacity).fill(ABSENT);
+    this.keysB = new Int32Array(capacity);
+    this.values = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    this.size = 0;
   }
 
   private static hash(a: number, b: number): number {
-    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
-    h ^= h >>> 15;
-    return h;
+    const h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
+    return h ^ (h >>> 15);
   }
 
-  set(a: number, b: number, value: number): void {
-    let i = PairTable.hash(a, b) & this.mask;
-    const { keysA, keysB } = this;
-    while (keysA[i] !== -1) {
-      if (keysA[i] === a && keysB[i] === b) {
-        this.values[i] = value;
-        return;
-      }
-      i = (i + 1) & this.mask;
+  /** The merged piece id of (a, b), or NO_PIECE. */
+  get(a: number, b: number): number {
+    const { keysA, keysB, mask } = this;
+    let i = PairCache.hash(a, b) & mask;
+    for (;;) {
+      const ka = keysA[i]!;
+      if (ka === ABSENT) break;
+      if (ka === a && keysB[i] === b) return this.values[i]!;
+      i = (i + 1) & mask;
     }
-    keysA[i] = a;
-    keysB[i] = b;
+    const value = this.resolve(a, b);
+    if (this.size * 2 >= keysA.length) {
+      this.grow();
+      this.insert(a, b, value);
+    } else {
+      keysA[i] = a;
+      keysB[i] = b;
+      this.values[i] = value;
+      this.size++;
+    }
+    return value;
+  }
+
+  private insert(a: number, b: number, value: number): void {
+    let i = PairCache.hash(a, b) & this.mask;
+    while (this.keysA[i] !== ABSENT) i = (i + 1) & this.mask;
+    this.keysA[i] = a;
+    this.keysB[i] = b;
     this.values[i] = value;
     this.size++;
   }
 
-  get(a: number, b: number): number {
-    let i = PairTable.hash(a, b) & this.mask;
-    const { keysA, keysB } = this;
-    for (;;) {
-      const ka = keysA[i]!;
-      if (ka === -1) return -1;
-      if (ka === a && keysB[i] === b) return this.values[i]!;
-      i = (i + 1) & this.mask;
+  private grow(): void {
+    const { keysA, keysB, values } = this;
+    if (keysA.length >= MAX_SLOTS) {
+      this.reset(1 << 14);
+      return;
     }
+    this.reset(keysA.length * 2);
+    for (let i = 0; i < keysA.length; i++)
+      if (keysA[i] !== ABSENT) this.insert(keysA[i]!, keysB[i]!, values[i]!);
   }
 }
 
@@ -163,7 +191,7 @@ export function bpeMerge(
     const lk = key[left]!;
     const rk = key[right]!;
     const id = pairs.get(lk, rk);
-    if (id < 0) return;
+    if (id === NO_PIECE) return;
     if (entries >= s.hScore.length) s.ensureEntries(entries + 1);
     const e = entries++;
     s.hScore[e] = scores[id]!;

@@ -77,7 +77,7 @@ export interface ModelProto {
 const DEFAULT_UNK_SURFACE = " \u2047 ";
 
 function readPiece(r: ProtoReader, end: number, index: number): ModelPiece {
-  const sub = new ProtoReader(r.buf, `${r.what}: piece ${index}`, r.pos, end);
+  const sub = r.sub(end, () => `${r.what}: piece ${index}`);
   const out: ModelPiece = { piece: "" };
   while (!sub.done()) {
     const tagStart = sub.pos;
@@ -194,9 +194,9 @@ export function parseModelProto(input: Uint8Array | ArrayBuffer, name = "model")
         );
       }
       const end = r.pos + len;
-      const payload = bytes.slice(r.pos, end);
       if (field === 1) model.pieces.push(readPiece(r, end, model.pieces.length));
       else {
+        const payload = bytes.slice(r.pos, end);
         r.pos = end;
         if (field === 2) model.trainerSpec = decodeTrainerSpec(payload, `${name}: trainer_spec`);
         else if (field === 3)

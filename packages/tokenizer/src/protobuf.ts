@@ -19,17 +19,69 @@ export interface RawField {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
+/** Short strings (piece texts) decode faster by hand than through TextDecoder. */
+function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return utf8Decoder.decode(buf.subarray(start, end));
+  let out = "";
+  for (let i = start; i < end; ) {
+    const b0 = buf[i]!;
+    if (b0 < 0x80) {
+      out += String.fromCharCode(b0);
+      i++;
+      continue;
+    }
+    let need = 0;
+    let cp = 0;
+    if ((b0 & 0xe0) === 0xc0) {
+      need = 1;
+      cp = b0 & 0x1f;
+    } else if ((b0 & 0xf0) === 0xe0) {
+      need = 2;
+      cp = b0 & 0x0f;
+    } else if ((b0 & 0xf8) === 0xf0) {
+      need = 3;
+      cp = b0 & 0x07;
+    } else return utf8Decoder.decode(buf.subarray(start, end));
+    if (i + need >= end) return utf8Decoder.decode(buf.subarray(start, end));
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k]!;
+      if ((c & 0xc0) !== 0x80) return utf8Decoder.decode(buf.subarray(start, end));
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    const min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+      return utf8Decoder.decode(buf.subarray(start, end));
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return out;
+}
+
 export class ProtoReader {
   pos: number;
   private readonly view: DataView;
+  private whatText: string | (() => string);
   constructor(
     readonly buf: Uint8Array,
-    readonly what: string,
+    what: string | (() => string),
     start = 0,
     readonly end = buf.length,
+    view?: DataView,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.whatText = what;
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** What is being read, for messages (computed only when an error needs it). */
+  get what(): string {
+    if (typeof this.whatText === "function") this.whatText = this.whatText();
+    return this.whatText;
+  }
+
+  /** A reader over `[pos, end)` of the same buffer (an embedded message). */
+  sub(end: number, what: () => string): ProtoReader {
+    return new ProtoReader(this.buf, what, this.pos, end, this.view);
   }
 
   done(): boolean {
@@ -98,7 +150,11 @@ export class ProtoReader {
   }
 
   string(field: string): string {
-    return utf8Decoder.decode(this.bytes(field));
+    const len = this.varint(`the length of ${field}`);
+    if (len > this.end - this.pos) this.truncated(field);
+    const start = this.pos;
+    this.pos += len;
+    return decodeUtf8(this.buf, start, this.pos);
   }
 
   /** Skip a field's payload; returns the raw bytes of the whole field starting at `tagStart`. */

@@ -2,7 +2,7 @@
  * `SentencePieceTokenizer`: sentencepiece's BPE encoding and decoding (byte fallback included),
  * built from a `.model` file or from a GGUF's `tokenizer.ggml.*` metadata.
  */
-import { type BpeVocab, bpeMerge, PairTable } from "./bpe";
+import { type BpeVocab, bpeMerge, NO_PIECE, PairCache } from "./bpe";
 import { TokenizerError } from "./errors";
 import { type GgufTypedValue, vocabularyFromGguf, vocabularyToGguf } from "./gguf-metadata";
 import { ModelType, PieceType, parseModelProto } from "./model-proto";
@@ -265,13 +265,9 @@ export class SentencePieceTokenizer {
     const unused = new Uint8Array(n);
     const bmpCharId = new Int32Array(0x10000).fill(-1);
     const astralCharId = new Map<number, number>();
-    let pairCount = 0;
     for (let id = 0; id < n; id++) {
       const t = types[id];
-      if (t === PieceType.NORMAL || t === PieceType.USER_DEFINED || t === PieceType.UNUSED) {
-        mergeable[id] = 1;
-        pairCount += pieces[id]!.length;
-      }
+      if (t === PieceType.NORMAL || t === PieceType.USER_DEFINED || t === PieceType.UNUSED) mergeable[id] = 1;
       if (t === PieceType.UNUSED) unused[id] = 1;
     }
     for (const [piece, id] of this.pieceIds) {
@@ -280,24 +276,8 @@ export class SentencePieceTokenizer {
       if (cp < 0x10000) bmpCharId[cp] = id;
       else astralCharId.set(cp, id);
     }
-    const pairs = new PairTable(pairCount);
-    const keyOf = (s: string): number => {
-      const id = this.pieceIds.get(s);
-      if (id !== undefined) return id;
-      const cp = s.codePointAt(0)!;
-      return s.length === (cp > 0xffff ? 2 : 1) ? n + cp : -1;
-    };
-    for (const [piece, id] of this.pieceIds) {
-      for (let i = 1; i < piece.length; i++) {
-        const c = piece.charCodeAt(i);
-        if (c >= 0xdc00 && c < 0xe000) continue; // never split a surrogate pair
-        const a = keyOf(piece.slice(0, i));
-        if (a < 0) continue;
-        const b = keyOf(piece.slice(i));
-        if (b < 0) continue;
-        pairs.set(a, b, id);
-      }
-    }
+    const text = (key: number) => (key < n ? pieces[key]! : String.fromCodePoint(key - n));
+    const pairs = new PairCache((a, b) => this.pieceIds.get(text(a) + text(b)) ?? NO_PIECE);
     return {
       vocabSize: n,
       scores: Float32Array.from(scores),

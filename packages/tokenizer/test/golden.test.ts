@@ -44,7 +44,9 @@ function tokenizers(): Record<string, SentencePieceTokenizer> {
   return {
     llama: SentencePieceTokenizer.fromModelProto(llama),
     "chinese-llama": SentencePieceTokenizer.fromModelProto(mergeVocab(llama, zh).bytes),
-    "chinese-alpaca": SentencePieceTokenizer.fromModelProto(mergeVocab(llama, zh, { padToken: "[PAD]" }).bytes),
+    "chinese-alpaca": SentencePieceTokenizer.fromModelProto(
+      mergeVocab(llama, zh, { padToken: "[PAD]" }).bytes,
+    ),
     "chinese-llama-2": SentencePieceTokenizer.fromModelProto(readFixture(chineseLlama2Path)),
   };
 }
@@ -62,7 +64,10 @@ describe.skipIf(!haveModels)("sentencepiece golden corpus", () => {
     (name) => {
       const t = all[name]!;
       // Alpaca's ids equal Chinese-LLaMA's (asserted by the generator): one golden file for both.
-      const expected = readIds(`ids-${name === "chinese-alpaca" ? "chinese-llama" : name}.bin.gz`, corpus.length);
+      const expected = readIds(
+        `ids-${name === "chinese-alpaca" ? "chinese-llama" : name}.bin.gz`,
+        corpus.length,
+      );
       const mismatches: string[] = [];
       let ids = 0;
       for (let i = 0; i < corpus.length; i++) {
@@ -71,7 +76,9 @@ describe.skipIf(!haveModels)("sentencepiece golden corpus", () => {
         ids += want.length;
         if (got.length !== want.length || got.some((id, j) => id !== want[j])) {
           if (mismatches.length < 5)
-            mismatches.push(`#${i} ${JSON.stringify(corpus[i]!.slice(0, 80))}: got ${got.slice(0, 20)} want ${want.slice(0, 20)}`);
+            mismatches.push(
+              `#${i} ${JSON.stringify(corpus[i]!.slice(0, 80))}: got ${got.slice(0, 20)} want ${want.slice(0, 20)}`,
+            );
           else mismatches.push(`#${i}`);
         }
         // Decoding restores the text, except that a literal "▁" in it comes back as a space (it is
@@ -115,7 +122,8 @@ describe.skipIf(!haveModels)("sentencepiece golden corpus", () => {
       const bad: string[] = [];
       sequences.forEach((seq, i) => {
         const got = t.decode(seq);
-        if (got !== texts[i]) bad.push(`${JSON.stringify(seq)}: got ${JSON.stringify(got)} want ${JSON.stringify(texts[i])}`);
+        if (got !== texts[i])
+          bad.push(`${JSON.stringify(seq)}: got ${JSON.stringify(got)} want ${JSON.stringify(texts[i])}`);
       });
       expect(bad.slice(0, 5)).toEqual([]);
       expect(sequences.length).toBe(3000);

@@ -24,8 +24,7 @@ function cases(): [string, number[]][] {
   expect(outputs.length).toBe(inputs.length);
   return inputs.map((text, i) => [
     text,
-    outputs[i]!
-      .trim()
+    outputs[i]!.trim()
       .split(/\s+/)
       .filter((s) => s.length > 0)
       .map(Number),
@@ -35,7 +34,10 @@ function cases(): [string, number[]][] {
 describe.skipIf(!have)("llama.cpp vocab test (ggml-vocab-llama-spm.gguf)", () => {
   const all = have ? cases() : [];
   const tokenizer = have
-    ? SentencePieceTokenizer.fromGgufMetadata(parseGguf(readFileSync(ggufPath!)).metadata, "ggml-vocab-llama-spm.gguf")
+    ? SentencePieceTokenizer.fromGgufMetadata(
+        parseGguf(readFileSync(ggufPath!)).metadata,
+        "ggml-vocab-llama-spm.gguf",
+      )
     : undefined!;
 
   it("has 46 cases", () => {

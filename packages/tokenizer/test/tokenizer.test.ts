@@ -69,6 +69,21 @@ describe.skipIf(!haveModels)("SentencePieceTokenizer (LLaMA)", () => {
     expect([back.bosId, back.eosId, back.unkId, back.vocabSize]).toEqual([1, 2, 0, 32000]);
   });
 
+  it("names the key and what was wrong in bad GGUF metadata", () => {
+    const meta = t.toGgufMetadata();
+    const broken = {
+      ...meta,
+      "tokenizer.ggml.scores": { type: "ARRAY", itemType: "FLOAT32", value: new Float32Array(3) },
+    };
+    expect(() => SentencePieceTokenizer.fromGgufMetadata(broken, "x.gguf")).toThrowError(
+      /^x\.gguf: tokenizer\.ggml\.scores should be an array of 32000 numbers/,
+    );
+    const badTokens = { ...meta, "tokenizer.ggml.tokens": [1, 2, 3] };
+    expect(() => SentencePieceTokenizer.fromGgufMetadata(badTokens)).toThrowError(
+      /tokenizer\.ggml\.tokens should be/,
+    );
+  });
+
   it("refuses GGUF metadata of another tokenizer kind", () => {
     expect(() => SentencePieceTokenizer.fromGgufMetadata({ "tokenizer.ggml.model": "gpt2" })).toThrowError(
       /only "llama"/,
