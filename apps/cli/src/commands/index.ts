@@ -1,15 +1,11 @@
 import type { Command } from "commander";
-import { registerBench } from "./bench";
 import { registerChat } from "./chat";
 import { registerConvert } from "./convert";
 import { registerDetokenize } from "./detokenize";
 import { registerInspect } from "./inspect";
 import { registerMergeLora } from "./merge-lora";
 import { registerMergeVocab } from "./merge-vocab";
-import { registerPerplexity } from "./perplexity";
 import { registerPull } from "./pull";
-import { registerQuantize } from "./quantize";
-import { registerRun } from "./run";
 import { registerSynth } from "./synth";
 import { registerTokenize } from "./tokenize";
 
@@ -26,11 +22,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerConvert(program);
   registerMergeLora(program);
-  registerQuantize(program);
   registerSynth(program);
-  registerRun(program);
   registerChat(program);
-  registerPerplexity(program);
-  registerBench(program);
   registerPull(program);
 }
