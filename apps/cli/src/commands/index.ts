@@ -1,11 +1,14 @@
 import type { Command } from "commander";
+import { registerBench } from "./bench";
 import { registerChat } from "./chat";
 import { registerConvert } from "./convert";
 import { registerDetokenize } from "./detokenize";
 import { registerInspect } from "./inspect";
 import { registerMergeLora } from "./merge-lora";
 import { registerMergeVocab } from "./merge-vocab";
+import { registerPerplexity } from "./perplexity";
 import { registerPull } from "./pull";
+import { registerRun } from "./run";
 import { registerSynth } from "./synth";
 import { registerTokenize } from "./tokenize";
 
@@ -23,6 +26,9 @@ export function registerCommands(program: Command): void {
   registerConvert(program);
   registerMergeLora(program);
   registerSynth(program);
+  registerRun(program);
   registerChat(program);
+  registerPerplexity(program);
+  registerBench(program);
   registerPull(program);
 }

@@ -36,7 +36,7 @@ export const alpacaTemplate: ChatTemplate = {
   rendersBos: false,
   stopStrings: ["### Instruction:"],
   defaultSystem: ALPACA_SYSTEM,
-  render(messages, addGenerationPrompt) {
+  render(messages) {
     const system = messages.find((m) => m.role === "system")?.content ?? ALPACA_SYSTEM;
     let out = `${system}\n\n`;
     for (const m of messages) {
