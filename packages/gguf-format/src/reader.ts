@@ -304,14 +304,15 @@ function readArray(c: Cursor, field: string, depth: number, maxDepth: number): R
     return { value, descriptor };
   }
   if (itemType === GgufValueType.STRING) {
-    const out = new Array<string>(count);
-    for (let i = 0; i < count; i++) out[i] = c.string(field, i);
+    // Grown by push, not preallocated: `count` is only bounded by the file size so far.
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) out.push(c.string(field, i));
     return { value: out, descriptor };
   }
   if (itemType === GgufValueType.BOOL) {
     c.need(count, field);
-    const out = new Array<boolean>(count);
-    for (let i = 0; i < count; i++) out[i] = c.bytes[c.pos + i] !== 0;
+    const out: boolean[] = [];
+    for (let i = 0; i < count; i++) out.push(c.bytes[c.pos + i] !== 0);
     c.pos += count;
     return { value: out, descriptor };
   }
@@ -427,9 +428,9 @@ export function parseGgufHeader(bytes: Uint8Array, options: ParseOptions = {}): 
     }
   }
 
-  const tensors: GgufTensorInfo[] = new Array(tensorCount);
+  const tensors: GgufTensorInfo[] = [];
   const names = new Set<string>();
-  const infoOffsets = new Array<number>(tensorCount);
+  const infoOffsets: number[] = [];
   for (let i = 0; i < tensorCount; i++) {
     const field = `tensor[${i}]`;
     const nameOffset = c.pos;
@@ -456,10 +457,10 @@ export function parseGgufHeader(bytes: Uint8Array, options: ParseOptions = {}): 
         dimsOffset,
       );
     }
-    const shape = new Array<number>(nDims);
+    const shape: number[] = [];
     let elements = 1;
     for (let d = 0; d < nDims; d++) {
-      shape[d] = c.u64Number(`${tfield}.ne[${d}]`, "GGUF_BAD_SHAPE");
+      shape.push(c.u64Number(`${tfield}.ne[${d}]`, "GGUF_BAD_SHAPE"));
       elements *= shape[d];
     }
     if (!Number.isSafeInteger(elements)) {
@@ -496,8 +497,8 @@ export function parseGgufHeader(bytes: Uint8Array, options: ParseOptions = {}): 
         offsetPos,
       );
     }
-    tensors[i] = { name, type, typeName: info.name, shape, offset, byteSize };
-    infoOffsets[i] = offsetPos;
+    tensors.push({ name, type, typeName: info.name, shape, offset, byteSize });
+    infoOffsets.push(offsetPos);
   }
 
   const headerSize = c.pos;
