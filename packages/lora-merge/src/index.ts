@@ -28,4 +28,5 @@ export { type ByteSource, memorySource, sliceSource } from "./source";
 export { numel, type TensorRef } from "./tensor";
 export { readTorchCheckpoint } from "./torch";
 export { countSentencePieces, readTokenizerInfo, type TokenizerInfo } from "./vocab";
+export { wasmAvailable, wasmDeltaKernel } from "./wasm-kernel";
 export { readZip, type ZipArchive, type ZipEntry } from "./zip";

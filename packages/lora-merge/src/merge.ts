@@ -5,13 +5,14 @@
  * (`planMerge`) run before any tensor is read.
  */
 import type { Checkpoint } from "./checkpoint";
-import { type DeltaKernel, jsDeltaKernel, transpose } from "./delta";
+import { type DeltaKernel, transpose } from "./delta";
 import { convertDType, type DType, dtypeSize, fromFloat32, toFloat32 } from "./dtype";
 import { fail } from "./errors";
 import { expectedHfNames } from "./layout";
 import type { LoraAdapter } from "./peft";
 import { shapeText, type TensorRef } from "./tensor";
 import type { TokenizerInfo } from "./vocab";
+import { wasmDeltaKernel } from "./wasm-kernel";
 
 export type MergeStep =
   | { kind: "replace"; tensor: TensorRef; lora: string }
@@ -222,7 +223,7 @@ export async function mergeTensor(
   t: PlannedTensor,
   options: MergeOptions = {},
 ): Promise<{ dtype: DType; data: Uint8Array }> {
-  const kernel = options.kernel ?? jsDeltaKernel;
+  const kernel = options.kernel ?? wasmDeltaKernel;
   let dtype = t.dtype;
   let data = t.source ? await t.source.read() : new Uint8Array(0);
   const work = options.workDtype ?? t.dtype;
