@@ -33,5 +33,10 @@ export {
 } from "./fake-engine";
 export { type EditorKey, type EditorState, editorInput, editorLines, emptyEditor } from "./input-editor";
 export { ChatTerminalError, type RunChatOptions, runChat } from "./run";
-export { ChatEngineError, loadRuntimeModel, type RuntimeLoadOptions } from "./runtime-engine";
+export {
+  loadRuntimeModel,
+  quantizationOf,
+  RuntimeChatModel,
+  type RuntimeLoadOptions,
+} from "./runtime-engine";
 export { wrapToWidth } from "./wrap";

@@ -1,8 +1,31 @@
 /**
  * The real engine: @cllama/runtime adapted to the chat's interface (engine.ts).
- * Until the runtime can load a model, this says so with a typed error the CLI prints with a hint.
+ *
+ * The runtime's ChatSession keeps one KV cache per conversation and evaluates only the tokens a
+ * turn adds; this adapter adds what the chat needs around it: changing the temperature between
+ * turns, keeping the conversation when the system prompt changes, and restoring a saved one.
  */
-import type { ChatModel, LoadProgress } from "./engine";
+import { basename } from "node:path";
+import { llamaFileTypeName } from "@cllama/gguf-format";
+import {
+  type ChatMessage,
+  type ChatSessionOptions,
+  loadModel,
+  type Model,
+  type ChatSession as RuntimeSession,
+  resolveTemplate,
+  type SamplingOptions,
+} from "@cllama/runtime";
+import type {
+  ChatModel,
+  ChatSampling,
+  ChatSession,
+  ChatTurn,
+  LoadProgress,
+  SendOptions,
+  SendResult,
+  SessionOptions,
+} from "./engine";
 
 export interface RuntimeLoadOptions {
   threads?: number;
@@ -10,21 +33,142 @@ export interface RuntimeLoadOptions {
   onProgress?: LoadProgress;
 }
 
-export class ChatEngineError extends Error {
-  override name = "ChatEngineError";
+/** Loads a GGUF with @cllama/runtime; progress is in bytes of tensor data. */
+export async function loadRuntimeModel(path: string, options: RuntimeLoadOptions = {}): Promise<ChatModel> {
+  const model = await loadModel(path, {
+    threads: options.threads,
+    contextSize: options.contextSize,
+    name: path,
+    onProgress: (p) => options.onProgress?.(p.loaded, p.total),
+  });
+  return new RuntimeChatModel(model, path);
+}
+
+/** "Q4_0" from general.file_type, else the type most of the weight bytes have. */
+export function quantizationOf(model: Pick<Model, "file">): string {
+  const fileType = model.file.metadata["general.file_type"];
+  const named = typeof fileType === "number" ? llamaFileTypeName(fileType) : undefined;
+  if (named) return named;
+  const bytesByType = new Map<string, number>();
+  for (const t of model.file.tensors)
+    bytesByType.set(t.typeName, (bytesByType.get(t.typeName) ?? 0) + t.byteSize);
+  return [...bytesByType.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "?";
+}
+
+export class RuntimeChatModel implements ChatModel {
+  readonly name: string;
+  readonly quantization: string;
+  readonly template: string;
+
   constructor(
-    readonly code: "CHAT_RUNTIME_UNAVAILABLE",
-    message: string,
-    readonly hint?: string,
+    readonly model: Model,
+    path: string,
   ) {
-    super(message);
+    const general = model.file.metadata["general.name"];
+    this.name =
+      typeof general === "string" && general.trim() ? general.trim() : basename(path).replace(/\.gguf$/i, "");
+    this.quantization = quantizationOf(model);
+    // The template "auto" resolves to, named for the header and /stats (the same resolution
+    // the runtime's session makes).
+    this.template = resolveTemplate("auto", {
+      chatTemplate: model.chatTemplate,
+      vocabSize: model.hparams.nVocab,
+      bosToken: model.tokenizer.idToPiece(model.tokenizer.bosId),
+      eosToken: model.tokenizer.idToPiece(model.tokenizer.eosId),
+    }).name;
+  }
+
+  get contextSize(): number {
+    return this.model.contextSize;
+  }
+
+  createSession(options: SessionOptions): ChatSession {
+    return new RuntimeChatSession(this.model, options);
+  }
+
+  dispose(): void {
+    this.model.dispose();
   }
 }
 
-export async function loadRuntimeModel(path: string, _options: RuntimeLoadOptions = {}): Promise<ChatModel> {
-  throw new ChatEngineError(
-    "CHAT_RUNTIME_UNAVAILABLE",
-    `cannot load ${path}: this build's runtime does not generate text yet`,
-    "update cllama; `cllama chat --fake-engine` shows the chat with a scripted engine",
-  );
+/** What the adapter reaches into: the runtime session's conversation (not yet public API). */
+interface SessionInternals {
+  messages: ChatMessage[];
+}
+
+class RuntimeChatSession implements ChatSession {
+  private inner: RuntimeSession;
+  /**
+   * The options object handed to the runtime session. It reads `sampling` at every send, so
+   * replacing `sampling` here changes the next answer without dropping the KV cache.
+   */
+  private readonly options: ChatSessionOptions & { sampling: SamplingOptions };
+  private maxTokens: number | undefined;
+
+  constructor(
+    private readonly model: Model,
+    options: SessionOptions,
+  ) {
+    const { maxTokens, ...sampling } = options.sampling ?? {};
+    this.maxTokens = maxTokens;
+    this.options = {
+      template: templateOption(options.template),
+      system: options.system || undefined,
+      sampling: { ...(sampling as ChatSampling) },
+    };
+    this.inner = model.createSession(this.options);
+  }
+
+  get contextUsed(): number {
+    return this.inner.contextUsed;
+  }
+
+  async send(text: string, { onText, signal }: SendOptions): Promise<SendResult> {
+    const result = await this.inner.send(text, { onText, signal, maxTokens: this.maxTokens });
+    return {
+      text: result.text,
+      tokens: result.tokens.length,
+      tokensPerSecond: result.tokensPerSecond,
+      stopReason: result.stopReason === "abort" ? "aborted" : result.stopReason,
+    };
+  }
+
+  reset(): void {
+    this.inner.reset();
+  }
+
+  setSystem(text: string): void {
+    // The runtime forgets the conversation with a new system prompt; the chat keeps it (the
+    // next turn re-evaluates it under the new prompt).
+    const kept = this.turns();
+    this.inner.setSystem(text || undefined);
+    this.setTurns(kept);
+  }
+
+  setSampling(sampling: ChatSampling): void {
+    const { maxTokens, ...rest } = sampling;
+    if (maxTokens !== undefined) this.maxTokens = maxTokens;
+    this.options.sampling = { ...this.options.sampling, ...rest };
+  }
+
+  async restore(turns: ChatTurn[]): Promise<void> {
+    this.inner.reset();
+    this.setTurns(turns.map((t) => ({ role: t.role, content: t.text })));
+  }
+
+  private turns(): ChatMessage[] {
+    return [...(this.inner as unknown as SessionInternals).messages];
+  }
+
+  private setTurns(messages: ChatMessage[]): void {
+    // The KV cache follows by itself: the next send keeps only the prefix the cache shares with
+    // the newly rendered conversation.
+    (this.inner as unknown as SessionInternals).messages = messages;
+  }
+}
+
+function templateOption(template: string | undefined): ChatSessionOptions["template"] {
+  if (!template || template === "auto") return "auto";
+  if (template === "alpaca" || template === "llama2" || template === "chatml") return template;
+  return "auto";
 }
