@@ -141,18 +141,19 @@ export function dot4BF16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n
 /** Integer dot of 32 4-bit quants (16 bytes, ggml nibble order) with one Q8 activation block. */
 // @ts-expect-error: decorator
 @inline
-function dotNibbles(w: v128, a: usize): v128 {
+function dotNibbles(w: v128, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   const m = i16x8.splat(0x0f);
-  let s = i32x4.dot_i16x8_s(v128.and(w, m), v128.load(a));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 8), m), v128.load(a, 16)));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), v128.load(a, 32)));
-  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), v128.load(a, 48)));
+  const s0 = i32x4.dot_i16x8_s(v128.and(w, m), a0);
+  const s1 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 8), m), a1);
+  const s2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), a2);
+  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), a3);
+  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
 /** As dotNibbles with a fifth bit per element from qh (bit j = element j). */
 // @ts-expect-error: decorator
 @inline
-function dotNibbles5(w: v128, qh: u32, a: usize): v128 {
+function dotNibbles5(w: v128, qh: u32, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   const m = i16x8.splat(0x0f);
   const sixteen = i16x8.splat(16);
   const me = i16x8(1, 4, 16, 64, 256, 1024, 4096, 16384);
@@ -163,20 +164,22 @@ function dotNibbles5(w: v128, qh: u32, a: usize): v128 {
   const lo_ = v128.and(i16x8.eq(v128.and(lo, mo), mo), sixteen);
   const he = v128.and(i16x8.eq(v128.and(hi, me), me), sixteen);
   const ho = v128.and(i16x8.eq(v128.and(hi, mo), mo), sixteen);
-  let s = i32x4.dot_i16x8_s(v128.or(v128.and(w, m), le), v128.load(a));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 8), m), lo_), v128.load(a, 16)));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 4), m), he), v128.load(a, 32)));
-  return i32x4.add(s, i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(w, 12), ho), v128.load(a, 48)));
+  const s0 = i32x4.dot_i16x8_s(v128.or(v128.and(w, m), le), a0);
+  const s1 = i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 8), m), lo_), a1);
+  const s2 = i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(w, 4), m), he), a2);
+  const s3 = i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(w, 12), ho), a3);
+  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
 /** Integer dot of 32 int8 quants (two 16-byte loads) with one Q8 activation block. */
 // @ts-expect-error: decorator
 @inline
-function dotBytes(w0: v128, w1: v128, a: usize): v128 {
-  let s = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w0, 8), 8), v128.load(a));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(w0, 8), v128.load(a, 16)));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w1, 8), 8), v128.load(a, 32)));
-  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_s(w1, 8), v128.load(a, 48)));
+function dotBytes(w0: v128, w1: v128, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s0 = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w0, 8), 8), a0);
+  const s1 = i32x4.dot_i16x8_s(i16x8.shr_s(w0, 8), a1);
+  const s2 = i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(w1, 8), 8), a2);
+  const s3 = i32x4.dot_i16x8_s(i16x8.shr_s(w1, 8), a3);
+  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
 // @ts-expect-error: decorator
@@ -188,11 +191,16 @@ export function dot4Q4_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    // The activation block is loaded once and serves all four rows.
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
     const o = (b as usize) * 18;
-    const s0 = dotNibbles(v128.load(p0 + o, 2), a);
-    const s1 = dotNibbles(v128.load(p1 + o, 2), a);
-    const s2 = dotNibbles(v128.load(p2 + o, 2), a);
-    const s3 = dotNibbles(v128.load(p3 + o, 2), a);
+    const s0 = dotNibbles(v128.load(p0 + o, 2), a0, a1, a2, a3);
+    const s1 = dotNibbles(v128.load(p1 + o, 2), a0, a1, a2, a3);
+    const s2 = dotNibbles(v128.load(p2 + o, 2), a0, a1, a2, a3);
+    const s3 = dotNibbles(v128.load(p3 + o, 2), a0, a1, a2, a3);
     // sum((q - 8) a) = sum(q a) - 8 sum(a)
     const sumi = i32x4.sub(hsum4i(s0, s1, s2, s3), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 3));
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
@@ -211,11 +219,16 @@ export function dot4Q4_1(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    // The activation block is loaded once and serves all four rows.
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
     const o = (b as usize) * 20;
-    const s0 = dotNibbles(v128.load(p0 + o, 4), a);
-    const s1 = dotNibbles(v128.load(p1 + o, 4), a);
-    const s2 = dotNibbles(v128.load(p2 + o, 4), a);
-    const s3 = dotNibbles(v128.load(p3 + o, 4), a);
+    const s0 = dotNibbles(v128.load(p0 + o, 4), a0, a1, a2, a3);
+    const s1 = dotNibbles(v128.load(p1 + o, 4), a0, a1, a2, a3);
+    const s2 = dotNibbles(v128.load(p2 + o, 4), a0, a1, a2, a3);
+    const s3 = dotNibbles(v128.load(p3 + o, 4), a0, a1, a2, a3);
     const sumi = hsum4i(s0, s1, s2, s3);
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
     const mw = f16x4ToF32x4(gatherHalves(p0 + o + 2, p1 + o + 2, p2 + o + 2, p3 + o + 2));
@@ -235,11 +248,16 @@ export function dot4Q5_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    // The activation block is loaded once and serves all four rows.
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
     const o = (b as usize) * 22;
-    const s0 = dotNibbles5(v128.load(p0 + o, 6), load<u32>(p0 + o, 2), a);
-    const s1 = dotNibbles5(v128.load(p1 + o, 6), load<u32>(p1 + o, 2), a);
-    const s2 = dotNibbles5(v128.load(p2 + o, 6), load<u32>(p2 + o, 2), a);
-    const s3 = dotNibbles5(v128.load(p3 + o, 6), load<u32>(p3 + o, 2), a);
+    const s0 = dotNibbles5(v128.load(p0 + o, 6), load<u32>(p0 + o, 2), a0, a1, a2, a3);
+    const s1 = dotNibbles5(v128.load(p1 + o, 6), load<u32>(p1 + o, 2), a0, a1, a2, a3);
+    const s2 = dotNibbles5(v128.load(p2 + o, 6), load<u32>(p2 + o, 2), a0, a1, a2, a3);
+    const s3 = dotNibbles5(v128.load(p3 + o, 6), load<u32>(p3 + o, 2), a0, a1, a2, a3);
     const sumi = i32x4.sub(hsum4i(s0, s1, s2, s3), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 4));
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
     const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
@@ -257,11 +275,16 @@ export function dot4Q5_1(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    // The activation block is loaded once and serves all four rows.
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
     const o = (b as usize) * 24;
-    const s0 = dotNibbles5(v128.load(p0 + o, 8), load<u32>(p0 + o, 4), a);
-    const s1 = dotNibbles5(v128.load(p1 + o, 8), load<u32>(p1 + o, 4), a);
-    const s2 = dotNibbles5(v128.load(p2 + o, 8), load<u32>(p2 + o, 4), a);
-    const s3 = dotNibbles5(v128.load(p3 + o, 8), load<u32>(p3 + o, 4), a);
+    const s0 = dotNibbles5(v128.load(p0 + o, 8), load<u32>(p0 + o, 4), a0, a1, a2, a3);
+    const s1 = dotNibbles5(v128.load(p1 + o, 8), load<u32>(p1 + o, 4), a0, a1, a2, a3);
+    const s2 = dotNibbles5(v128.load(p2 + o, 8), load<u32>(p2 + o, 4), a0, a1, a2, a3);
+    const s3 = dotNibbles5(v128.load(p3 + o, 8), load<u32>(p3 + o, 4), a0, a1, a2, a3);
     const sumi = hsum4i(s0, s1, s2, s3);
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
     const mw = f16x4ToF32x4(gatherHalves(p0 + o + 2, p1 + o + 2, p2 + o + 2, p3 + o + 2));
@@ -280,11 +303,16 @@ export function dot4Q8_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    // The activation block is loaded once and serves all four rows.
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
     const o = (b as usize) * 34;
-    const s0 = dotBytes(v128.load(p0 + o, 2), v128.load(p0 + o, 18), a);
-    const s1 = dotBytes(v128.load(p1 + o, 2), v128.load(p1 + o, 18), a);
-    const s2 = dotBytes(v128.load(p2 + o, 2), v128.load(p2 + o, 18), a);
-    const s3 = dotBytes(v128.load(p3 + o, 2), v128.load(p3 + o, 18), a);
+    const s0 = dotBytes(v128.load(p0 + o, 2), v128.load(p0 + o, 18), a0, a1, a2, a3);
+    const s1 = dotBytes(v128.load(p1 + o, 2), v128.load(p1 + o, 18), a0, a1, a2, a3);
+    const s2 = dotBytes(v128.load(p2 + o, 2), v128.load(p2 + o, 18), a0, a1, a2, a3);
+    const s3 = dotBytes(v128.load(p3 + o, 2), v128.load(p3 + o, 18), a0, a1, a2, a3);
     const sumi = hsum4i(s0, s1, s2, s3);
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
     const d = f32x4.mul(dw, f32x4.splat(load<f32>(dA + ((b as usize) << 2))));

@@ -7,3 +7,4 @@ export { attention, storeF16 } from "./attention";
 export { dequantizeRows } from "./dequant";
 export { add, mul, rmsNorm, rope, siluMul, softmax } from "./elementwise";
 export { matmul } from "./matmul";
+export { matmulTiled, tileBytes } from "./tiles";

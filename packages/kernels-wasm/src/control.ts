@@ -44,6 +44,7 @@ export const KERNEL_FUNCTIONS = [
   "attention",
   "storeF16",
   "dequantizeRows",
+  "matmulTiled",
 ] as const;
 export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
 export const FN: Record<KernelFunction, number> = Object.fromEntries(

@@ -353,14 +353,16 @@ export class Kernels {
         yPtr = this.arenas[w.arena].scratchRegion(`y${i}`, bytes);
         copies.push({ from: { arena: w.arena, ptr: yPtr, bytes }, to: y });
       }
-      jobs.push({
-        fn: "matmul",
-        arena: w.arena,
-        units: Math.ceil(w.rows / 4),
-        scale: 4,
-        limit: w.rows,
-        args: [w.type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows],
-      });
+      const args = [w.type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows];
+      const base = { arena: w.arena, units: Math.ceil(w.rows / 4), scale: 4, limit: w.rows };
+      if (nTok >= TILED_MIN_TOKENS && weightTypeInfo(w.type).blockSize > 1) {
+        // Unpack each 4-row group once per 64 tokens into a per-thread tile.
+        const perThread = Math.ceil(tileBytes(w.type, cols) / 64) * 64;
+        const tile = this.arenas[w.arena].scratchRegion("tile", perThread * this.threads);
+        jobs.push({ ...base, fn: "matmulTiled", args: [...args, tile], tidArg: 10, tidStride: perThread });
+      } else {
+        jobs.push({ ...base, fn: "matmul", args });
+      }
     });
     // Small products are not worth waking the pool for.
     const macs = items.reduce((sum, { w }) => sum + w.rows * cols, 0) * nTok;
@@ -636,6 +638,14 @@ export class Kernels {
 const PAGE_BYTES = 65536;
 /** Below this many multiply-adds a product runs on the calling thread alone (~20 us of work). */
 const SERIAL_MACS = 1 << 18;
+/** From this many tokens on, quantized products unpack weight tiles once and reuse them. */
+const TILED_MIN_TOKENS = 4;
+
+/** Bytes of one thread's unpacked tile (assembly/tiles.ts) for 4 rows of n columns. */
+function tileBytes(type: number, n: number): number {
+  const block32 = weightTypeInfo(type).blockSize === 32;
+  return 8 * n + (block32 ? n : (n / 256) * 288);
+}
 
 function prepareJob(
   kind: ActivationKind,

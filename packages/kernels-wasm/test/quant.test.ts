@@ -134,9 +134,9 @@ describe("quantized products at model sizes", () => {
     ["Q5_K", 13, 1024],
   ];
   for (const [name, type, cols] of cases) {
-    it(`${name}: 11 rows x ${cols}, 3 tokens: W X equals dequant(W) dequant(X) within rounding`, async () => {
+    it(`${name}: 11 rows x ${cols}, 5 tokens (unpacked tiles): W X equals dequant(W) dequant(X) within rounding`, async () => {
       const rows = 11;
-      const nTok = 3;
+      const nTok = 5;
       const w = await k1.uploadWeights(type, rows, cols, randomBlocks(type, rows, cols, type * 977));
       const xs = randomF32(cols * nTok, type);
       const x = k1.allocF32(cols * nTok);
@@ -156,7 +156,7 @@ describe("quantized products at model sizes", () => {
           expect(Math.abs(got[t * rows + r] - ref)).toBeLessThanOrEqual(0.01 * sumAbs(wr, xt) + 1e-5);
         }
       }
-      // A single-token matvec gives the same numbers as the batched product.
+      // A single-token matvec (the per-token kernels) gives the same numbers as the tiled batch.
       const y1 = k1.allocF32(rows);
       k1.matvec(w, k1.view(x, 4 * cols, 4 * cols), y1);
       expect(Array.from(k1.f32(y1))).toEqual(Array.from(got.subarray(rows, 2 * rows)));

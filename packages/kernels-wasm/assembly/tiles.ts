@@ -1,0 +1,356 @@
+// Matrix x matrix for prompt processing: each group of four weight rows is unpacked once into
+// i16 lanes (with offsets and, for the K-quants, the integer group scales folded in), then reused
+// for a tile of up to 64 tokens: per token and 32 weights only loads and i32x4.dot_i16x8_s remain.
+//
+// Tile layout (per thread scratch), n columns, four rows:
+//   q16: for each group g of 16 columns, rows 0..3, each 8 even then 8 odd i16  (g*128 + r*32)
+//   then, blocks of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): per block d f32x4, m f32x4       (32 bytes)
+//         super-blocks (K-quants): per super-block d f32x4, dmin f32x4, mins i32[4][16] (288 bytes)
+
+import { f16ToF32, f16x4ToF32x4 } from "./f16";
+import { gatherHalves, hsum4i } from "./simd";
+
+// @ts-ignore: decorator
+@inline
+function slot(g: i32, r: i32, w: i32): usize {
+  return ((g << 7) + (r << 5) + ((w & 1) << 4) + ((w >> 1) << 1)) as usize;
+}
+
+// @ts-ignore: decorator
+@inline
+function storeGroup(q: usize, g: i32, r: i32, even: v128, odd: v128): void {
+  const p = q + ((g << 7) + (r << 5)) as usize;
+  v128.store(p, even);
+  v128.store(p, odd, 16);
+}
+
+function scaleMinK4(q: usize, j: i32): i32 {
+  if (j < 4) return ((load<u8>(q + j) as i32) & 63) | (((load<u8>(q + j + 4) as i32) & 63) << 8);
+  const hi = load<u8>(q + j + 4) as i32;
+  const sc = (hi & 0xf) | (((load<u8>(q + j - 4) as i32) >> 6) << 4);
+  const mn = (hi >> 4) | (((load<u8>(q + j) as i32) >> 6) << 4);
+  return sc | (mn << 8);
+}
+
+function q3Scale(sc: usize, i: i32): i32 {
+  const a0 = load<u32>(sc);
+  const a1 = load<u32>(sc, 4);
+  const t = load<u32>(sc, 8);
+  let v: u32;
+  const sel = i >> 2;
+  if (sel == 0) v = (a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
+  else if (sel == 1) v = (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
+  else if (sel == 2) v = ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
+  else v = ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
+  return (((v >> (((i & 3) as u32) << 3)) & 0xff) as i32) - 32;
+}
+
+/** True for the types whose tiles use 32-element blocks with float scales. */
+// @ts-ignore: decorator
+@inline
+function isBlock32(type: i32): bool {
+  return type == 2 || type == 3 || type == 6 || type == 7 || type == 8;
+}
+
+// ---------------------------------------------------------------- unpacking one row
+
+function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32): void {
+  const q = tile;
+  const sc = tile + ((n as usize) << 3);
+  const m4 = i16x8.splat(0x0f);
+  if (type == 2 || type == 8 || type == 3) {
+    for (let b = 0; b < n >> 5; b++) {
+      const g = b << 1;
+      const s = sc + ((b as usize) << 5) + ((r as usize) << 2);
+      if (type == 8) {
+        const o = p + (b as usize) * 34;
+        const w0 = v128.load(o, 2);
+        const w1 = v128.load(o, 18);
+        storeGroup(q, g, r, i16x8.shr_s(i16x8.shl(w0, 8), 8), i16x8.shr_s(w0, 8));
+        storeGroup(q, g + 1, r, i16x8.shr_s(i16x8.shl(w1, 8), 8), i16x8.shr_s(w1, 8));
+        store<f32>(s, f16ToF32(load<u16>(o)));
+        store<f32>(s, 0, 16);
+      } else {
+        const bs: usize = type == 2 ? 18 : 20;
+        const o = p + (b as usize) * bs;
+        const w = type == 2 ? v128.load(o, 2) : v128.load(o, 4);
+        const off = i16x8.splat(type == 2 ? 8 : 0);
+        storeGroup(q, g, r, i16x8.sub(v128.and(w, m4), off), i16x8.sub(v128.and(i16x8.shr_u(w, 8), m4), off));
+        storeGroup(q, g + 1, r, i16x8.sub(v128.and(i16x8.shr_u(w, 4), m4), off), i16x8.sub(i16x8.shr_u(w, 12), off));
+        store<f32>(s, f16ToF32(load<u16>(o)));
+        store<f32>(s, type == 3 ? f16ToF32(load<u16>(o, 2)) : 0, 16);
+      }
+    }
+    return;
+  }
+  if (type == 6 || type == 7) {
+    const bs: usize = type == 6 ? 22 : 24;
+    for (let b = 0; b < n >> 5; b++) {
+      const o = p + (b as usize) * bs;
+      const qh = load<u32>(o + (type == 6 ? 2 : 4));
+      const qs = o + (type == 6 ? 6 : 8);
+      const off = type == 6 ? 16 : 0;
+      for (let j = 0; j < 16; j++) {
+        const byte = load<u8>(qs + j) as i32;
+        const x0 = ((byte & 15) | ((((qh >> j) & 1) << 4) as i32)) - off;
+        const x1 = ((byte >> 4) | ((((qh >> (j + 16)) & 1) << 4) as i32)) - off;
+        store<i16>(q + slot((b << 1) + (j >> 4), r, j), x0 as i16);
+        store<i16>(q + slot((b << 1) + 1, r, j), x1 as i16);
+      }
+      const s = sc + ((b as usize) << 5) + ((r as usize) << 2);
+      store<f32>(s, f16ToF32(load<u16>(o)));
+      store<f32>(s, type == 7 ? f16ToF32(load<u16>(o, 2)) : 0, 16);
+    }
+    return;
+  }
+  // K-quants: q' = q * group scale (offsets folded), mins kept per 16-group for the bsum term.
+  for (let b = 0; b < n >> 8; b++) {
+    const s = sc + (b as usize) * 288;
+    const mins = s + 32 + ((r as usize) << 6);
+    const gb = b << 4; // first 16-group of this super-block
+    if (type == 12 || type == 13) {
+      const five = type == 13;
+      const o = p + (b as usize) * (five ? 176 : 144);
+      const qs = o + (five ? 48 : 16);
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o)));
+      store<f32>(s + 16 + ((r as usize) << 2), f16ToF32(load<u16>(o, 2)));
+      const b5 = i16x8.splat(0x10);
+      const h0 = five ? v128.load(o, 16) : i32x4.splat(0);
+      const h1 = five ? v128.load(o, 32) : i32x4.splat(0);
+      for (let j = 0; j < 4; j++) {
+        const lo = scaleMinK4(o + 4, j << 1);
+        const hi = scaleMinK4(o + 4, (j << 1) + 1);
+        const sl = i16x8.splat((lo & 0xff) as i16);
+        const sh = i16x8.splat((hi & 0xff) as i16);
+        const w0 = v128.load(qs + ((j as usize) << 5));
+        const w1 = v128.load(qs + ((j as usize) << 5), 16);
+        let e0 = v128.and(w0, m4);
+        let o0 = v128.and(i16x8.shr_u(w0, 8), m4);
+        let e1 = v128.and(w1, m4);
+        let o1 = v128.and(i16x8.shr_u(w1, 8), m4);
+        let e2 = v128.and(i16x8.shr_u(w0, 4), m4);
+        let o2 = i16x8.shr_u(w0, 12);
+        let e3 = v128.and(i16x8.shr_u(w1, 4), m4);
+        let o3 = i16x8.shr_u(w1, 12);
+        if (five) {
+          const t0 = i16x8.shr_u(h0, j << 1);
+          const t1 = i16x8.shr_u(h1, j << 1);
+          const u0 = i16x8.shr_u(h0, (j << 1) + 1);
+          const u1 = i16x8.shr_u(h1, (j << 1) + 1);
+          e0 = v128.or(e0, v128.and(i16x8.shl(t0, 4), b5));
+          o0 = v128.or(o0, v128.and(i16x8.shr_u(t0, 4), b5));
+          e1 = v128.or(e1, v128.and(i16x8.shl(t1, 4), b5));
+          o1 = v128.or(o1, v128.and(i16x8.shr_u(t1, 4), b5));
+          e2 = v128.or(e2, v128.and(i16x8.shl(u0, 4), b5));
+          o2 = v128.or(o2, v128.and(i16x8.shr_u(u0, 4), b5));
+          e3 = v128.or(e3, v128.and(i16x8.shl(u1, 4), b5));
+          o3 = v128.or(o3, v128.and(i16x8.shr_u(u1, 4), b5));
+        }
+        const g = gb + (j << 2);
+        storeGroup(q, g, r, i16x8.mul(e0, sl), i16x8.mul(o0, sl));
+        storeGroup(q, g + 1, r, i16x8.mul(e1, sl), i16x8.mul(o1, sl));
+        storeGroup(q, g + 2, r, i16x8.mul(e2, sh), i16x8.mul(o2, sh));
+        storeGroup(q, g + 3, r, i16x8.mul(e3, sh), i16x8.mul(o3, sh));
+        const ml = lo >> 8;
+        const mh = hi >> 8;
+        store<i32>(mins + ((j as usize) << 4), ml);
+        store<i32>(mins + ((j as usize) << 4), ml, 4);
+        store<i32>(mins + ((j as usize) << 4), mh, 8);
+        store<i32>(mins + ((j as usize) << 4), mh, 12);
+      }
+    } else if (type == 14) {
+      const o = p + (b as usize) * 210;
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o, 208)));
+      store<f32>(s + 16 + ((r as usize) << 2), 0);
+      const m30 = i16x8.splat(0x30);
+      const k32 = i16x8.splat(32);
+      for (let h = 0; h < 2; h++) {
+        const ql = o + ((h as usize) << 6);
+        const qh = o + 128 + ((h as usize) << 5);
+        const scp = o + 192 + ((h as usize) << 3);
+        for (let l = 0; l < 2; l++) {
+          const lo = (l as usize) << 4;
+          const wa = v128.load(ql + lo);
+          const wb = v128.load(ql + 32 + lo);
+          const hv = v128.load(qh + lo);
+          const g = gb + (h << 3) + l;
+          const s1 = i16x8.splat(load<i8>(scp + l) as i16);
+          const s2 = i16x8.splat(load<i8>(scp + l + 2) as i16);
+          const s3 = i16x8.splat(load<i8>(scp + l + 4) as i16);
+          const s4 = i16x8.splat(load<i8>(scp + l + 6) as i16);
+          storeGroup(q, g, r,
+            i16x8.mul(i16x8.sub(v128.or(v128.and(wa, m4), v128.and(i16x8.shl(hv, 4), m30)), k32), s1),
+            i16x8.mul(i16x8.sub(v128.or(v128.and(i16x8.shr_u(wa, 8), m4), v128.and(i16x8.shr_u(hv, 4), m30)), k32), s1));
+          storeGroup(q, g + 2, r,
+            i16x8.mul(i16x8.sub(v128.or(v128.and(wb, m4), v128.and(i16x8.shl(hv, 2), m30)), k32), s2),
+            i16x8.mul(i16x8.sub(v128.or(v128.and(i16x8.shr_u(wb, 8), m4), v128.and(i16x8.shr_u(hv, 6), m30)), k32), s2));
+          storeGroup(q, g + 4, r,
+            i16x8.mul(i16x8.sub(v128.or(v128.and(i16x8.shr_u(wa, 4), m4), v128.and(hv, m30)), k32), s3),
+            i16x8.mul(i16x8.sub(v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), k32), s3));
+          storeGroup(q, g + 6, r,
+            i16x8.mul(i16x8.sub(v128.or(v128.and(i16x8.shr_u(wb, 4), m4), v128.and(i16x8.shr_u(hv, 2), m30)), k32), s4),
+            i16x8.mul(i16x8.sub(v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), k32), s4));
+        }
+      }
+      for (let g = 0; g < 16; g++) store<i32>(mins + ((g as usize) << 2), 0);
+    } else if (type == 10) {
+      const o = p + (b as usize) * 84;
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o, 80)));
+      store<f32>(s + 16 + ((r as usize) << 2), f16ToF32(load<u16>(o, 82)));
+      for (let hh = 0; hh < 2; hh++) {
+        for (let j = 0; j < 4; j++) {
+          for (let l = 0; l < 32; l++) {
+            const g = (hh << 3) + (j << 1) + (l >> 4);
+            const scb = load<u8>(o + g) as i32;
+            const v = ((load<u8>(o + 16 + (hh << 5) + l) as i32) >> (j << 1)) & 3;
+            store<i16>(q + slot(gb + g, r, l & 15), (v * (scb & 15)) as i16);
+          }
+        }
+      }
+      for (let g = 0; g < 16; g++) store<i32>(mins + ((g as usize) << 2), (load<u8>(o + g) as i32) >> 4);
+    } else if (type == 11) {
+      const o = p + (b as usize) * 110;
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o, 108)));
+      store<f32>(s + 16 + ((r as usize) << 2), 0);
+      for (let hh = 0; hh < 2; hh++) {
+        for (let j = 0; j < 4; j++) {
+          for (let l = 0; l < 32; l++) {
+            const g = (hh << 3) + (j << 1) + (l >> 4);
+            const v = ((load<u8>(o + 32 + (hh << 5) + l) as i32) >> (j << 1)) & 3;
+            const hb = ((load<u8>(o + l) as i32) >> ((hh << 2) + j)) & 1;
+            store<i16>(q + slot(gb + g, r, l & 15), ((v - (hb ? 0 : 4)) * q3Scale(o + 96, g)) as i16);
+          }
+        }
+      }
+      for (let g = 0; g < 16; g++) store<i32>(mins + ((g as usize) << 2), 0);
+    } else {
+      unreachable();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- one token against a tile
+
+// @ts-ignore: decorator
+@inline
+function rowDot32(q: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s0 = i32x4.dot_i16x8_s(v128.load(q), a0);
+  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), a1);
+  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), a2);
+  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), a3);
+  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
+}
+
+function tokenBlock32(tile: usize, act: usize, n: i32): v128 {
+  const nb = n >> 5;
+  const sc = tile + ((n as usize) << 3);
+  const dA = act + ((n as usize) << 1);
+  const sA = dA + ((nb as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const a = act + ((b as usize) << 6);
+    const a0 = v128.load(a);
+    const a1 = v128.load(a, 16);
+    const a2 = v128.load(a, 32);
+    const a3 = v128.load(a, 48);
+    const q = tile + ((b as usize) << 8);
+    const sumi = hsum4i(rowDot32(q, a0, a1, a2, a3), rowDot32(q + 32, a0, a1, a2, a3), rowDot32(q + 64, a0, a1, a2, a3), rowDot32(q + 96, a0, a1, a2, a3));
+    const s = sc + ((b as usize) << 5);
+    const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
+  }
+  return acc;
+}
+
+// @ts-ignore: decorator
+@inline
+function rowDot256(q: usize, a: usize): v128 {
+  let s0 = i32x4.splat(0);
+  let s1 = i32x4.splat(0);
+  for (let g = 0; g < 16; g += 2) {
+    const qg = q + ((g as usize) << 7);
+    const ag = a + ((g as usize) << 5);
+    s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg), v128.load(ag)), i32x4.dot_i16x8_s(v128.load(qg, 16), v128.load(ag, 16))));
+    s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg, 128), v128.load(ag, 32)), i32x4.dot_i16x8_s(v128.load(qg, 144), v128.load(ag, 48))));
+  }
+  return i32x4.add(s0, s1);
+}
+
+// @ts-ignore: decorator
+@inline
+function minsDot(m: usize, bs: usize): v128 {
+  let s = i32x4.mul(v128.load(m), v128.load(bs));
+  s = i32x4.add(s, i32x4.mul(v128.load(m, 16), v128.load(bs, 16)));
+  s = i32x4.add(s, i32x4.mul(v128.load(m, 32), v128.load(bs, 32)));
+  return i32x4.add(s, i32x4.mul(v128.load(m, 48), v128.load(bs, 48)));
+}
+
+function tokenSuper(tile: usize, act: usize, n: i32): v128 {
+  const nk = n >> 8;
+  const sc = tile + ((n as usize) << 3);
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const q = tile + ((b as usize) << 11);
+    const a = act + ((b as usize) << 9);
+    const sumi = hsum4i(rowDot256(q, a), rowDot256(q + 32, a), rowDot256(q + 64, a), rowDot256(q + 96, a));
+    const s = sc + (b as usize) * 288;
+    const bs = bA + ((b as usize) << 6);
+    const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
+    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
+    const d = f32x4.mul(v128.load(s), da);
+    const dm = f32x4.mul(v128.load(s, 16), da);
+    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
+  }
+  return acc;
+}
+
+/** Bytes of one thread's tile for n columns. */
+export function tileBytes(type: i32, n: i32): i32 {
+  return (n << 3) + (isBlock32(type) ? (n >> 5) << 5 : (n >> 8) * 288);
+}
+
+/**
+ * Like matmul (matmul.ts), for the quantized types, unpacking each 4-row group once per tile of
+ * 64 tokens into `tile` (this thread's scratch of tileBytes(type, n)).
+ */
+export function matmulTiled(
+  type: i32,
+  w: usize,
+  rowBytes: usize,
+  rows: i32,
+  n: i32,
+  act: usize,
+  actStride: usize,
+  nTok: i32,
+  y: usize,
+  yStride: i32,
+  tile: usize,
+  r0: i32,
+  r1: i32,
+): void {
+  const TT = 64;
+  const block32 = isBlock32(type);
+  for (let tb = 0; tb < nTok; tb += TT) {
+    const te = min(tb + TT, nTok);
+    for (let r = r0; r < r1; r += 4) {
+      for (let i = 0; i < 4; i++) unpackRow(type, w + ((min(r + i, r1 - 1)) as usize) * rowBytes, n, tile, i);
+      for (let t = tb; t < te; t++) {
+        const a = act + (t as usize) * actStride;
+        const res = block32 ? tokenBlock32(tile, a, n) : tokenSuper(tile, a, n);
+        const yp = y + ((((t as usize) * (yStride as usize)) + (r as usize)) << 2);
+        if (r + 4 <= r1) {
+          v128.store(yp, res);
+        } else {
+          store<f32>(yp, f32x4.extract_lane(res, 0));
+          if (r + 1 < r1) store<f32>(yp, f32x4.extract_lane(res, 1), 4);
+          if (r + 2 < r1) store<f32>(yp, f32x4.extract_lane(res, 2), 8);
+        }
+      }
+    }
+  }
+}
+
+export { f16x4ToF32x4, gatherHalves };
