@@ -3,7 +3,7 @@
 // same machine, same run) and the machine's read bandwidth measured by a tiny C program.
 // Writes the kernels-wasm section of BENCHMARKS.md. Usage: pnpm bench [--quick]
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { markdownTable, writeBenchSection } from "@cllama/tooling/bench";
 import { llamaCppLibDir } from "@cllama/tooling/oracles";
