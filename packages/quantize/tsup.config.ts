@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // worker.ts is the worker thread's script: dist/worker.js beside dist/node.js
+  entry: ["src/index.ts", "src/node.ts", "src/worker.ts"],
   format: ["esm"],
   dts: true,
   sourcemap: true,

@@ -8,6 +8,7 @@ import { registerMergeLora } from "./merge-lora";
 import { registerMergeVocab } from "./merge-vocab";
 import { registerPerplexity } from "./perplexity";
 import { registerPull } from "./pull";
+import { registerQuantize } from "./quantize";
 import { registerRun } from "./run";
 import { registerSynth } from "./synth";
 import { registerTokenize } from "./tokenize";
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerConvert(program);
   registerMergeLora(program);
+  registerQuantize(program);
   registerSynth(program);
   registerRun(program);
   registerChat(program);
