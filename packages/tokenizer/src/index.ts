@@ -21,4 +21,5 @@ export {
 export type { RawField } from "./protobuf";
 export type { StreamDecoder } from "./stream-decoder";
 export { type EncodeOptions, SentencePieceTokenizer, Tokenizer } from "./tokenizer";
+export { type TrainBpeOptions, type TrainBpeResult, trainBpe } from "./trainer/bpe-trainer";
 export type { Vocabulary } from "./vocabulary";
