@@ -142,6 +142,36 @@ META_LAYER = {
 }
 
 
+def write_big(a):
+    """A 7B-shape Hugging Face base (F16, sharded .bin, written shard by shard so memory stays at
+    one shard) for the benchmark; the LoRA and tokenizer are made with the lora/tokenizer commands."""
+    os.makedirs(a.out, exist_ok=True)
+    g = torch.Generator().manual_seed(a.seed)
+    a.tie = False
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(hf_config(a), f, indent=2)
+    shapes = [("model.embed_tokens.weight", (a.vocab, a.dim))]
+    for i in range(a.layers):
+        shapes.append((f"model.layers.{i}.input_layernorm.weight", (a.dim,)))
+        for p, shape in linear_shapes(a).items():
+            shapes.append((f"model.layers.{i}.{module_of(p)}.{p}.weight", shape))
+        shapes.append((f"model.layers.{i}.post_attention_layernorm.weight", (a.dim,)))
+    shapes += [("model.norm.weight", (a.dim,)), ("lm_head.weight", (a.vocab, a.dim))]
+    per = -(-len(shapes) // a.shards)
+    weight_map = {}
+    for k in range(a.shards):
+        fname = f"pytorch_model-{k + 1:05d}-of-{a.shards:05d}.bin"
+        chunk = {}
+        for name, shape in shapes[k * per : (k + 1) * per]:
+            scale = 1.0 if len(shape) == 1 else shape[-1] ** -0.5
+            chunk[name] = (torch.randn(*shape, generator=g) * scale).half()
+            weight_map[name] = fname
+        torch.save(chunk, os.path.join(a.out, fname))
+        del chunk
+    with open(os.path.join(a.out, "pytorch_model.bin.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f, indent=2)
+
+
 def write_meta(a, sd):
     n_shards = 2 if a.format == "meta2" else 1
     shards = [{} for _ in range(n_shards)]
@@ -303,6 +333,14 @@ def main():
     l.add_argument("--fan-in-fan-out", action="store_true")
     l.add_argument("--save-embeddings", action="store_true")
     l.add_argument("--tokenizer")
+    b = sub.add_parser("big")
+    b.add_argument("--out", required=True)
+    dims_args(b)
+    b.add_argument("--shards", type=int, default=3)
+    b.add_argument("--eps", type=float, default=1e-6)
+    b.add_argument("--rope-theta", type=float, default=10000.0)
+    b.add_argument("--rope-scale", type=float, default=None)
+    b.add_argument("--ctx", type=int, default=2048)
     t = sub.add_parser("tokenizer")
     t.add_argument("--out", required=True)
     t.add_argument("--base", required=True)
@@ -311,7 +349,7 @@ def main():
     m = sub.add_parser("malicious")
     m.add_argument("--out", required=True)
     a = ap.parse_args()
-    {"checkpoint": write_checkpoint, "lora": write_lora, "tokenizer": write_tokenizer, "malicious": write_malicious}[a.cmd](a)
+    {"checkpoint": write_checkpoint, "big": write_big, "lora": write_lora, "tokenizer": write_tokenizer, "malicious": write_malicious}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import time
 
 import torch
@@ -79,7 +80,8 @@ def main():
         del state_dict
     if a.out.endswith(".safetensors"):
         save_safetensors(a.out, merged)
-    print(json.dumps({"seconds": time.time() - start}))
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": time.time() - start, "maxrss_mb": maxrss_mb}))
 
 
 if __name__ == "__main__":
