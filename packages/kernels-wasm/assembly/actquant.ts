@@ -22,6 +22,27 @@ function storeQ(q16: usize, i: i32, q: i32): void {
   store<i16>(q16 + ((((g << 4) + ((w & 1) << 3) + (w >> 1)) as usize) << 1), q as i16);
 }
 
+/** round-half-even(x * id) of 16 floats at p, as i16 in the even/odd order, stored at o; returns their sum (i32x4). */
+// @ts-ignore: decorator
+@inline
+function quant16(p: usize, id: v128, o: usize): v128 {
+  const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), id)));
+  const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), id)));
+  const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
+  const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
+  const v0 = i16x8.narrow_i32x4_s(q0, q1);
+  const v1 = i16x8.narrow_i32x4_s(q2, q3);
+  v128.store(o, v128.shuffle<i16>(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14));
+  v128.store(o, v128.shuffle<i16>(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15), 16);
+  return i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3));
+}
+
+// @ts-ignore: decorator
+@inline
+function lanesSum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
 /** Quantize rows of x (f32, nTok rows of n, row stride xStride bytes) into Q8 layout rows (stride outStride). */
 export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, t0: i32, t1: i32): void {
   const nb = n >> 5;
@@ -40,13 +61,9 @@ export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStri
         Mathf.max(f32x4.extract_lane(amax, 2), f32x4.extract_lane(amax, 3)),
       );
       const d: f32 = m / 127.0;
-      const id: f32 = m != 0 ? (127.0 as f32) / m : 0;
-      let sum: i32 = 0;
-      for (let j = 0; j < 32; j++) {
-        const q = nearest<f32>(load<f32>(xb + ((j as usize) << 2)) * id) as i32;
-        sum += q;
-        storeQ(o, (b << 5) + j, q);
-      }
+      const id = f32x4.splat(m != 0 ? (127.0 as f32) / m : 0);
+      const ob = o + ((b as usize) << 6);
+      const sum = lanesSum(i32x4.add(quant16(xb, id, ob), quant16(xb + 64, id, ob + 32)));
       store<f32>(dp + ((b as usize) << 2), roundToF16(d));
       store<f32>(sp + ((b as usize) << 2), roundToF16(d * (sum as f32)));
       store<i32>(qp + ((b as usize) << 2), sum);
@@ -81,14 +98,10 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
         continue;
       }
       const iscale: f32 = (-127.0 as f32) / max;
+      // |iscale * x| <= 127 by construction, so ggml's MIN(127, q) never clips here.
+      const iv = f32x4.splat(iscale);
       for (let g = 0; g < 16; g++) {
-        let sum: i32 = 0;
-        for (let j = 0; j < 16; j++) {
-          let q = nearest<f32>(iscale * load<f32>(xb + ((((g << 4) + j) as usize) << 2))) as i32;
-          if (q > 127) q = 127;
-          sum += q;
-          storeQ(o, (b << 8) + (g << 4) + j, q);
-        }
+        const sum = lanesSum(quant16(xb + ((g as usize) << 6), iv, o + ((((b << 8) + (g << 4)) as usize) << 1)));
         store<i32>(bp + ((((b << 4) + g) as usize) << 2), sum);
       }
       store<f32>(dp + ((b as usize) << 2), (1.0 as f32) / iscale);

@@ -138,16 +138,30 @@ export function dot4BF16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n
 
 // ---------------------------------------------------------------- 32-element blocks (Q8 layout)
 
-/** Integer dot of 32 4-bit quants (16 bytes, ggml nibble order) with one Q8 activation block. */
-// @ts-expect-error: decorator
+/**
+ * Integer dot of 32 4-bit quants (16 bytes, ggml nibble order) with one Q8 activation block.
+ * b1 and b3 are the odd activation vectors minus 256 times the even ones (oddFix): then the lanes
+ * `w & 0x0f0f` (even nibble + 256 * odd nibble) can multiply the even activations directly, the
+ * odd nibbles' excess cancels in the second product, and two masks and a shift are saved.
+ */
+// @ts-ignore: decorator
 @inline
-function dotNibbles(w: v128, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const m = i16x8.splat(0x0f);
-  const s0 = i32x4.dot_i16x8_s(v128.and(w, m), a0);
-  const s1 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 8), m), a1);
-  const s2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), a2);
-  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), a3);
+function dotNibbles(w: v128, a0: v128, b1: v128, a2: v128, b3: v128): v128 {
+  const m = i16x8.splat(0x0f0f);
+  const lo = v128.and(w, m);
+  const hi = v128.and(i16x8.shr_u(w, 4), m);
+  const s0 = i32x4.dot_i16x8_s(lo, a0);
+  const s1 = i32x4.dot_i16x8_s(i16x8.shr_u(lo, 8), b1);
+  const s2 = i32x4.dot_i16x8_s(hi, a2);
+  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(hi, 8), b3);
   return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
+}
+
+/** odd - 256 * even (fits i16: |q| <= 127). */
+// @ts-ignore: decorator
+@inline
+function oddFix(odd: v128, even: v128): v128 {
+  return i16x8.sub(odd, i16x8.shl(even, 8));
 }
 
 /** As dotNibbles with a fifth bit per element from qh (bit j = element j). */
@@ -197,10 +211,12 @@ export function dot4Q4_0(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
     const a2 = v128.load(a, 32);
     const a3 = v128.load(a, 48);
     const o = (b as usize) * 18;
-    const s0 = dotNibbles(v128.load(p0 + o, 2), a0, a1, a2, a3);
-    const s1 = dotNibbles(v128.load(p1 + o, 2), a0, a1, a2, a3);
-    const s2 = dotNibbles(v128.load(p2 + o, 2), a0, a1, a2, a3);
-    const s3 = dotNibbles(v128.load(p3 + o, 2), a0, a1, a2, a3);
+    const b1 = oddFix(a1, a0);
+    const b3 = oddFix(a3, a2);
+    const s0 = dotNibbles(v128.load(p0 + o, 2), a0, b1, a2, b3);
+    const s1 = dotNibbles(v128.load(p1 + o, 2), a0, b1, a2, b3);
+    const s2 = dotNibbles(v128.load(p2 + o, 2), a0, b1, a2, b3);
+    const s3 = dotNibbles(v128.load(p3 + o, 2), a0, b1, a2, b3);
     // sum((q - 8) a) = sum(q a) - 8 sum(a)
     const sumi = i32x4.sub(hsum4i(s0, s1, s2, s3), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 3));
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
@@ -225,10 +241,12 @@ export function dot4Q4_1(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
     const a2 = v128.load(a, 32);
     const a3 = v128.load(a, 48);
     const o = (b as usize) * 20;
-    const s0 = dotNibbles(v128.load(p0 + o, 4), a0, a1, a2, a3);
-    const s1 = dotNibbles(v128.load(p1 + o, 4), a0, a1, a2, a3);
-    const s2 = dotNibbles(v128.load(p2 + o, 4), a0, a1, a2, a3);
-    const s3 = dotNibbles(v128.load(p3 + o, 4), a0, a1, a2, a3);
+    const b1 = oddFix(a1, a0);
+    const b3 = oddFix(a3, a2);
+    const s0 = dotNibbles(v128.load(p0 + o, 4), a0, b1, a2, b3);
+    const s1 = dotNibbles(v128.load(p1 + o, 4), a0, b1, a2, b3);
+    const s2 = dotNibbles(v128.load(p2 + o, 4), a0, b1, a2, b3);
+    const s3 = dotNibbles(v128.load(p3 + o, 4), a0, b1, a2, b3);
     const sumi = hsum4i(s0, s1, s2, s3);
     const dw = f16x4ToF32x4(gatherHalves(p0 + o, p1 + o, p2 + o, p3 + o));
     const mw = f16x4ToF32x4(gatherHalves(p0 + o + 2, p1 + o + 2, p2 + o + 2, p3 + o + 2));
