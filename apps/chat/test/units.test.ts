@@ -22,6 +22,29 @@ describe("wrapToWidth", () => {
   it("keeps explicit newlines", () => {
     expect(wrapToWidth("hi\nthere", 10)).toEqual(["hi", "there"]);
   });
+
+  it("never starts a line with closing punctuation", () => {
+    // "，" would start the second line: the character before it comes along.
+    expect(wrapToWidth("你好世界，再见", 8)).toEqual(["你好世", "界，再见"]);
+    expect(wrapToWidth("一二三四。", 8)).toEqual(["一二三", "四。"]);
+  });
+
+  it("keeps English words whole, breaking at spaces", () => {
+    expect(wrapToWidth("我们用 Ctrl-C 停", 10)).toEqual(["我们用 ", "Ctrl-C 停"]);
+    expect(wrapToWidth("hello world", 8)).toEqual(["hello ", "world"]);
+    // A word longer than half a line is cut rather than leaving a mostly empty line.
+    expect(wrapToWidth("ab supercalifragilistic", 10)).toEqual(["ab superca", "lifragilis", "tic"]);
+  });
+
+  it("loses no character and never overflows, on mixed text", () => {
+    const text =
+      "模型 Chinese-Alpaca-2 在“中文”任务上表现很好，速度 12.5 tok/s；上下文 4096 个 token。".repeat(3);
+    for (const columns of [7, 10, 23, 40]) {
+      const lines = wrapToWidth(text, columns);
+      expect(lines.join("")).toBe(text);
+      for (const line of lines) expect(stringWidth(line.trimEnd())).toBeLessThanOrEqual(columns);
+    }
+  });
 });
 
 describe("parseInput", () => {

@@ -10,9 +10,13 @@ export function buildProgram(): Command {
         "merge LoRAs, convert, quantize, inspect, tokenize, run and chat.",
     )
     .version(version, "-v, --version")
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors look like every other error: `cllama: <what>` then `hint: <what to do>`.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "cllama: ")) })
+    .showHelpAfterError("hint: run `cllama --help` for the commands")
     .exitOverride();
   registerCommands(program);
+  for (const command of program.commands)
+    command.showHelpAfterError(`hint: run \`cllama ${command.name()} --help\` for its options and examples`);
   // Without a command, show help; an unknown one is a usage error (exit 2), not a silent no-op.
   program.argument("[command]").action((command?: string) => {
     if (command === undefined) program.help();

@@ -27,6 +27,49 @@ describe("cllama binary", () => {
   });
 });
 
+describe("usage errors", () => {
+  it("are one line plus a hint naming the command's --help, exit 2", () => {
+    const result = run("pull", "only-a-repo");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "cllama: missing required argument 'file'\nhint: run `cllama pull --help` for its options and examples\n",
+    );
+    const bad = run("chat", "--temp", "hot");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^cllama: option '--temp <t>' argument 'hot' is invalid.*\nhint: run `cllama chat --help`/,
+    );
+  });
+
+  it("every command's --help has examples", () => {
+    for (const command of ["pull", "chat"]) {
+      const result = run(command, "--help");
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`Examples:\n  # .+\n  \\$ cllama ${command} `));
+    }
+  });
+});
+
+describe("cllama chat", () => {
+  it("without -m explains that the demo model is missing and what to pass", () => {
+    const result = run("chat");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^cllama: no model given.*\nhint: pass a GGUF model with -m/);
+  });
+
+  it("names a missing model file", () => {
+    const result = run("chat", "-m", "/nonexistent/model.gguf");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/model file \/nonexistent\/model.gguf not found/);
+  });
+
+  it("refuses to start without a terminal, pointing to cllama run", () => {
+    const result = run("chat", "--fake-engine");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/needs a terminal.*\nhint: .*cllama run/);
+  });
+});
+
 describe("error mapping", () => {
   it("treats typed package errors and user file errors as bad input (2)", () => {
     const typed = Object.assign(new Error("bad magic at offset 0"), { code: "GGUF_BAD_MAGIC" });

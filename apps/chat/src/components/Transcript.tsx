@@ -1,5 +1,8 @@
 import { Box, Text } from "ink";
+import stringWidth from "string-width";
 import { wrapToWidth } from "../wrap";
+
+const stoppedMark = " [stopped]";
 
 /** One block of the transcript. "notice" is the chat's own output (help, stats, errors). */
 export interface ChatMessage {
@@ -36,7 +39,10 @@ export function MessageView({ message, columns }: { message: ChatMessage; column
   }
   const label = labels[message.role];
   const labelWidth = label.name === "你" ? 4 : label.name.length + 2; // "你" is two cells wide
-  const lines = wrapToWidth(message.text, Math.max(2, columns - labelWidth - 1));
+  const textWidth = Math.max(2, columns - labelWidth - 1);
+  const lines = wrapToWidth(message.text, textWidth);
+  // " [stopped]" goes after the text, or on a line of its own when it would not fit.
+  if (message.stopped && stringWidth(lines.at(-1) ?? "") + stoppedMark.length > textWidth) lines.push("");
   return (
     <Box flexDirection="row">
       <Box width={labelWidth} flexShrink={0}>
@@ -49,7 +55,7 @@ export function MessageView({ message, columns }: { message: ChatMessage; column
           // biome-ignore lint/suspicious/noArrayIndexKey: lines of an immutable text
           <Text key={i}>
             {line || " "}
-            {message.stopped && i === lines.length - 1 ? <Text color="yellow"> [stopped]</Text> : null}
+            {message.stopped && i === lines.length - 1 ? <Text color="yellow">{stoppedMark}</Text> : null}
           </Text>
         ))}
       </Box>

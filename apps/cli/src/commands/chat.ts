@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ChatSampling, createFakeEngine, type LoadModel, loadRuntimeModel, runChat } from "@cllama/chat";
+import type { ChatSampling, LoadModel } from "@cllama/chat";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../errors";
 import { addExamples } from "../help";
@@ -68,6 +68,8 @@ export function registerChat(program: Command): void {
     .addOption(new Option("--fake-engine").hideHelp())
     .action(async (options: ChatOptions) => {
       const { load, label } = await chooseEngine(options);
+      // Ink and React load only for the chat: every other command starts faster without them.
+      const { runChat } = await import("@cllama/chat");
       await runChat({
         load,
         modelLabel: label,
@@ -101,6 +103,7 @@ export function samplingFrom(options: ChatOptions): ChatSampling {
 }
 
 async function chooseEngine(options: ChatOptions): Promise<{ load: LoadModel; label: string }> {
+  const { createFakeEngine, loadRuntimeModel } = await import("@cllama/chat");
   if (options.fakeEngine) {
     const delay = Number(process.env.CLLAMA_FAKE_ENGINE_DELAY_MS ?? 40);
     return {
