@@ -1,0 +1,3 @@
+import { cllamaVitest } from "../../tooling/src/vitest.ts";
+
+export default cllamaVitest();
