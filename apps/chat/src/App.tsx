@@ -82,7 +82,10 @@ export function ChatApp(props: ChatAppProps) {
     [props.onExit],
   );
   useEffect(() => {
-    if (closing) exit(closing.error);
+    if (!closing) return;
+    // Free the model (its worker threads) before Ink lets the process end.
+    Promise.resolve(modelRef.current?.dispose?.()).catch(() => {});
+    exit(closing.error);
   }, [closing, exit]);
 
   // Load once, then open the session.

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index";
 import { exitCodeFor, formatError, UsageError } from "./errors";
+import { addExamples } from "./help";
 import { version } from "./version";
 
 export function buildProgram(): Command {
@@ -15,8 +16,19 @@ export function buildProgram(): Command {
     .showHelpAfterError("hint: run `cllama --help` for the commands")
     .exitOverride();
   registerCommands(program);
-  for (const command of program.commands)
+  for (const command of program.commands) {
     command.showHelpAfterError(`hint: run \`cllama ${command.name()} --help\` for its options and examples`);
+    // The command list shows one line per command: the first sentence of its description.
+    if (!command.summary()) command.summary(firstSentence(command.description()));
+  }
+  program.usage("<command> [options]");
+  addExamples(program, [
+    ["cllama synth -o tiny.gguf --preset tiny", "a tiny random model to try things on"],
+    ["cllama inspect tiny.gguf", "its metadata and tensors"],
+    ["cllama chat -m tiny.gguf", "chat with it (random weights: the answers are noise)"],
+    ["cllama pull <owner>/<repo> <file.gguf>", "download a real model from the Hugging Face hub"],
+    ["cllama <command> --help", "every command's options and examples"],
+  ]);
   // Without a command, show help; an unknown one is a usage error (exit 2), not a silent no-op.
   program.argument("[command]").action((command?: string) => {
     if (command === undefined) program.help();
@@ -40,4 +52,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(formatError(error));
     return exitCodeFor(error);
   }
+}
+
+/** "Do X (details): more. Next sentence" -> "Do X", short enough for one line of the command list. */
+export function firstSentence(description: string, max = 80): string {
+  const flat = description.replace(/\s*\n\s*/g, " ").trim();
+  let sentence = /^(.+?)[.:。](\s|$)/.exec(flat)?.[1] ?? flat;
+  if (sentence.length > max) sentence = sentence.replace(/\s*\(.*$/, "");
+  if (sentence.length > max) sentence = `${sentence.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
 }

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { exitCodeFor, formatError, UsageError } from "../src/errors";
+import { firstSentence } from "../src/program";
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
@@ -47,6 +48,18 @@ describe("usage errors", () => {
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`Examples:\n  # .+\n  \\$ cllama ${command} `));
     }
+  });
+});
+
+describe("the command list", () => {
+  it("shows one line per command, the first sentence of its description", () => {
+    expect(firstSentence("Do a thing (in detail).\nMore text.")).toBe("Do a thing (in detail)");
+    expect(firstSentence("the terminal chat: streamed answers")).toBe("The terminal chat");
+    expect(firstSentence(`Convert ${"x ".repeat(50)}(really)`, 40).length).toBeLessThanOrEqual(40);
+    const help = run("--help").stdout;
+    const list = help.slice(help.indexOf("Commands:"), help.indexOf("Examples:")).trim().split("\n").slice(1);
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    for (const line of list) expect(line).toMatch(/^ {2}[a-z-]+ .*\s{2,}[A-Z]/);
   });
 });
 

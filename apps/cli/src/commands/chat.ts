@@ -77,6 +77,9 @@ export function registerChat(program: Command): void {
         system: options.system,
         sampling: samplingFrom(options),
       });
+      // Quitting while a big model is still loading leaves file reads in flight: do not make the
+      // user wait for them. (Unref'd: fires only if something still holds the process open.)
+      setTimeout(() => process.exit(), 300).unref();
     });
   addExamples(command, [
     ["cllama chat -m chinese-alpaca-2-7b-q4_0.gguf", "chat with a model (template from the GGUF)"],
