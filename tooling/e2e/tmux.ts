@@ -108,6 +108,12 @@ export class TmuxTerminal {
     this.tmux(["send-keys", "-t", "e2e", "-l", text]);
   }
 
+  /** Pastes text as a terminal does (bracketed when the program asked for it). */
+  paste(text: string): void {
+    this.tmux(["set-buffer", "-b", "e2e", "--", text]);
+    this.tmux(["paste-buffer", "-p", "-d", "-b", "e2e", "-t", "e2e"]);
+  }
+
   /** Presses keys by tmux name: "Enter", "C-c", "C-d", "M-Enter", "Up", "BSpace"... */
   press(...keys: string[]): void {
     this.tmux(["send-keys", "-t", "e2e", ...keys]);

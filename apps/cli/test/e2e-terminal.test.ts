@@ -121,8 +121,11 @@ describe.skipIf(!haveTmux)("cllama chat in a real terminal (tmux, fake engine)",
     terminal.press("M-Enter");
     terminal.type("第二行");
     await terminal.waitFor(/› 第一行\n\s+第二行/);
+    // A pasted text keeps its lines: its newlines do not send it.
+    terminal.paste("\n粘贴一\n粘贴二");
+    await terminal.waitFor(/› 第一行\n\s+第二行\n\s+粘贴一\n\s+粘贴二/);
     terminal.press("Enter");
-    await terminal.waitFor("你: 第一行");
+    await terminal.waitFor(/你: 第一行\n\s+第二行\n\s+粘贴一\n\s+粘贴二/);
     await terminal.waitFor(/AI: 你好！/);
     terminal.press("C-c");
     await terminal.waitFor("[stopped]");
