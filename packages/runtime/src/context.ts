@@ -50,6 +50,12 @@ export class InferenceContext {
     readonly batchSize = 512,
   ) {}
 
+  /** Gives the KV cache back (to the model's pool with the wasm backend). */
+  dispose(): void {
+    this.tokens.length = 0;
+    this.backend.dispose();
+  }
+
   get size(): number {
     return this.backend.contextSize;
   }

@@ -5,7 +5,8 @@ import { InferenceContext, type StopReason } from "./context";
 import { RuntimeError } from "./errors";
 import type { ModelHparams } from "./model/hparams";
 import { kvCacheBytes, type LoadProgress, openAndValidate, readWeights, sourceOf } from "./model/load";
-import { type LlamaWeights, ReferenceBackend } from "./model/reference";
+import { type ForwardBackend, type LlamaWeights, ReferenceBackend } from "./model/reference";
+import { WasmModel } from "./model/wasm";
 import { type PerplexityResult, perplexityOfTokens } from "./perplexity";
 import type { SamplingOptions } from "./sampling/options";
 import { Sampler } from "./sampling/sampler";
@@ -22,7 +23,15 @@ export interface LoadModelOptions {
   memoryLimitBytes?: number;
   /** A name for messages (the path). */
   name?: string;
+  /**
+   * "wasm" (default): @cllama/kernels-wasm's SIMD kernels on a worker pool. "reference": the
+   * float32 TypeScript forward pass (slow; the yardstick the kernels are tested against).
+   */
+  backend?: "wasm" | "reference";
 }
+
+/** How a model computes: the reference keeps weights in JavaScript, wasm in kernel memories. */
+export type ModelEngine = { kind: "reference"; weights: LlamaWeights } | { kind: "wasm"; wasm: WasmModel };
 
 export interface CompletionOptions extends SamplingOptions {
   /** New tokens; -1 (default) until EOS or the context is full. */
@@ -49,7 +58,7 @@ export class Model {
   constructor(
     readonly file: GgufFile,
     readonly hparams: ModelHparams,
-    readonly weights: LlamaWeights,
+    readonly engine: ModelEngine,
     readonly tokenizer: SentencePieceTokenizer,
     readonly loadMs: number,
     readonly options: LoadModelOptions,
@@ -72,7 +81,10 @@ export class Model {
         `context size must be an integer >= 2, found ${contextSize}`,
       );
     }
-    const backend = new ReferenceBackend(this.hparams, this.weights, contextSize);
+    const backend: ForwardBackend =
+      this.engine.kind === "wasm"
+        ? this.engine.wasm.backend(contextSize)
+        : new ReferenceBackend(this.hparams, this.engine.weights, contextSize);
     return new InferenceContext(backend, this.options.batchSize ?? 512);
   }
 
@@ -83,6 +95,18 @@ export class Model {
   /** One completion of a raw prompt (`cllama run`). */
   async complete(prompt: string, options: CompletionOptions = {}): Promise<CompletionResult> {
     const ctx = this.createContext();
+    try {
+      return await this.completeIn(ctx, prompt, options);
+    } finally {
+      ctx.dispose();
+    }
+  }
+
+  private async completeIn(
+    ctx: InferenceContext,
+    prompt: string,
+    options: CompletionOptions,
+  ): Promise<CompletionResult> {
     const bos = options.bos ?? this.tokenizer.addBosToken;
     const promptTokens = this.tokenizer.encode(prompt, { bos });
     if (promptTokens.length === 0)
@@ -132,7 +156,10 @@ export class Model {
     return perplexityOfTokens(this, tokens, options);
   }
 
-  dispose(): void {}
+  /** Stops the kernel workers (wasm backend). */
+  async dispose(): Promise<void> {
+    if (this.engine.kind === "wasm") await this.engine.wasm.dispose();
+  }
 }
 
 /**
@@ -161,12 +188,21 @@ export async function loadModel(
   try {
     const contextSize = options.contextSize || Math.min(2048, hparams.nCtxTrain);
     // The reference path keeps the cache as float32: twice llama.cpp's fp16 cache.
-    const needed = validated.weightBytes + 2 * kvCacheBytes(hparams, contextSize);
+    const kvFactor = options.backend === "reference" ? 2 : 1;
+    const needed = validated.weightBytes + kvFactor * kvCacheBytes(hparams, contextSize);
     if (memoryLimit !== undefined && needed > memoryLimit) {
       throw new RuntimeError(
         "RUNTIME_CONTEXT_TOO_LARGE",
         `${name}: weights (${mb(validated.weightBytes)}) and a ${contextSize}-token KV cache need ${mb(needed)}, more than the ${mb(memoryLimit)} available`,
         "use a smaller context (-c) or a smaller quantization",
+      );
+    }
+    // The kernels keep activations and every KV cache in their first memory (at most 4 GiB).
+    if (options.backend !== "reference" && kvCacheBytes(hparams, contextSize) > 3.5 * 2 ** 30) {
+      throw new RuntimeError(
+        "RUNTIME_CONTEXT_TOO_LARGE",
+        `${name}: a ${contextSize}-token KV cache takes ${mb(kvCacheBytes(hparams, contextSize))}, more than one WebAssembly memory holds`,
+        "use a smaller context (-c)",
       );
     }
     let tokenizer: SentencePieceTokenizer;
@@ -184,8 +220,21 @@ export async function loadModel(
         `${name}: the vocabulary has ${tokenizer.vocabSize} tokens but the embedding ${hparams.nVocab} rows`,
       );
     }
-    const weights = await readWeights(handle, validated, options.onProgress);
-    return new Model(handle.file, hparams, weights, tokenizer, performance.now() - started, {
+    const batchSize = options.batchSize ?? 512;
+    let engine: ModelEngine;
+    if (options.backend === "reference") {
+      engine = { kind: "reference", weights: await readWeights(handle, validated, options.onProgress) };
+    } else {
+      const { wasm, primary } = await WasmModel.load(handle, validated, {
+        threads: options.threads,
+        batchSize,
+        contextSize,
+        onProgress: options.onProgress,
+      });
+      wasm.release(primary);
+      engine = { kind: "wasm", wasm };
+    }
+    return new Model(handle.file, hparams, engine, tokenizer, performance.now() - started, {
       ...options,
       contextSize,
       name,

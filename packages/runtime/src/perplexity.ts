@@ -46,17 +46,22 @@ export async function perplexityOfTokens(
   let nll = 0;
   let count = 0;
   const perChunk: number[] = [];
-  for (let c = 0; c < nChunk; c++) {
-    const chunk = tokens.slice(c * nCtx, (c + 1) * nCtx);
-    if (addBos) chunk[0] = model.tokenizer.bosId;
-    const ctx = model.createContext(nCtx);
-    const logits = await ctx.evaluate(chunk, true);
-    for (let j = first; j < nCtx - 1; j++) {
-      nll += negLogLikelihood(logits[j]!, tokens[c * nCtx + j + 1]!);
-      count++;
+  const ctx = model.createContext(nCtx);
+  try {
+    for (let c = 0; c < nChunk; c++) {
+      const chunk = tokens.slice(c * nCtx, (c + 1) * nCtx);
+      if (addBos) chunk[0] = model.tokenizer.bosId;
+      ctx.truncate(0);
+      const logits = await ctx.evaluate(chunk, true);
+      for (let j = first; j < nCtx - 1; j++) {
+        nll += negLogLikelihood(logits[j]!, tokens[c * nCtx + j + 1]!);
+        count++;
+      }
+      perChunk.push(Math.exp(nll / count));
+      options.onChunk?.(c + 1, nChunk, Math.exp(nll / count));
     }
-    perChunk.push(Math.exp(nll / count));
-    options.onChunk?.(c + 1, nChunk, Math.exp(nll / count));
+  } finally {
+    ctx.dispose();
   }
   return { ppl: Math.exp(nll / count), chunks: nChunk, tokens: tokens.length, scored: count, perChunk };
 }

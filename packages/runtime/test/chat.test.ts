@@ -75,5 +75,6 @@ describe("ChatSession", () => {
     session.reset();
     expect(session.contextUsed).toBe(0);
     expect(session.history).toHaveLength(0);
+    await model.dispose();
   });
 });

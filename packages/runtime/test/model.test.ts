@@ -7,7 +7,7 @@ import { synthModelBytes } from "./helpers";
 describe("loadModel + completion (TypeScript reference path)", () => {
   it("loads a tiny synth model and generates greedily, deterministically", async () => {
     const bytes = await synthModelBytes({ preset: "tiny", seed: 1 });
-    const model = await loadModel(bytes, { contextSize: 128 });
+    const model = await loadModel(bytes, { contextSize: 128, backend: "reference" });
     expect(model.hparams.nVocab).toBe(512);
     const a = await model.complete("hello world", { temperature: 0, maxTokens: 16 });
     const b = await model.complete("hello world", { temperature: 0, maxTokens: 16 });
@@ -23,7 +23,7 @@ describe("loadModel + completion (TypeScript reference path)", () => {
       seed: 2,
       type: GgmlType.Q8_0,
     });
-    const model = await loadModel(bytes, { contextSize: 64, batchSize: 5 });
+    const model = await loadModel(bytes, { contextSize: 64, batchSize: 5, backend: "reference" });
     const tokens = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51];
     const batched = await model.createContext().evaluate(tokens, true);
     const single = model.createContext();
@@ -38,6 +38,12 @@ describe("loadModel + completion (TypeScript reference path)", () => {
     const model = await loadModel(bytes, { contextSize: 32 });
     const result = await model.complete("abc", { temperature: 0, maxTokens: 80 });
     expect(result.tokens).toHaveLength(80);
+    // The reference backend shifts the same way and so continues identically.
+    const reference = await loadModel(bytes, { contextSize: 32, backend: "reference" });
+    expect((await reference.complete("abc", { temperature: 0, maxTokens: 80 })).tokens).toEqual(
+      result.tokens,
+    );
+    await model.dispose();
   });
 
   it("tied embeddings: no output.weight", async () => {
@@ -46,6 +52,7 @@ describe("loadModel + completion (TypeScript reference path)", () => {
     const model = await loadModel(await writeGgufToBytes(synth), { contextSize: 32 });
     expect(model.hparams.tiedEmbeddings).toBe(true);
     expect((await model.complete("x", { temperature: 0, maxTokens: 4 })).tokens).toHaveLength(4);
+    await model.dispose();
   });
 
   it("stops at once when the AbortSignal fires", async () => {
@@ -63,6 +70,7 @@ describe("loadModel + completion (TypeScript reference path)", () => {
     });
     expect(result.stopReason).toBe("abort");
     expect(result.tokens.length).toBeLessThan(10);
+    await model.dispose();
   });
 });
 
@@ -102,12 +110,12 @@ describe("bad input is refused before heavy work", () => {
 
   it("a context too large for memory", async () => {
     const bytes = await synthModelBytes({ preset: "tiny" });
-    const error = await loadModel(bytes, { contextSize: 1 << 20, memoryLimitBytes: 1 << 30 }).catch((e) => e);
+    const error = await loadModel(bytes, { contextSize: 1 << 22, memoryLimitBytes: 1 << 30 }).catch((e) => e);
     expect(error).toBeInstanceOf(RuntimeError);
     expect(error.code).toBe("RUNTIME_CONTEXT_TOO_LARGE");
   });
 
-  it("quantized synth models of every weight type load", async () => {
+  it("quantized synth models of every weight type: wasm kernels and reference agree", async () => {
     for (const type of [
       GgmlType.F16,
       GgmlType.Q4_0,
@@ -115,10 +123,18 @@ describe("bad input is refused before heavy work", () => {
       GgmlType.Q5_0,
       GgmlType.Q5_1,
       GgmlType.Q8_0,
+      GgmlType.Q2_K,
+      GgmlType.Q3_K,
+      GgmlType.Q5_K,
     ]) {
-      const bytes = await writeGgufToBytes(synthLlama({ preset: "tiny", type, quantizeRows, seed: 9 }));
+      const kQuant = type >= GgmlType.Q2_K && type <= GgmlType.Q6_K;
+      const dims = kQuant ? { dim: 256, ff: 512, heads: 4, kvHeads: 4, layers: 1 } : undefined;
+      const bytes = await writeGgufToBytes(synthLlama({ preset: "tiny", dims, type, quantizeRows, seed: 9 }));
       const model = await loadModel(bytes, { contextSize: 16 });
-      expect((await model.complete("z", { temperature: 0, maxTokens: 2 })).tokens).toHaveLength(2);
+      const reference = await loadModel(bytes, { contextSize: 16, backend: "reference" });
+      const got = await model.complete("z", { temperature: 0, maxTokens: 4 });
+      expect(got.tokens).toEqual((await reference.complete("z", { temperature: 0, maxTokens: 4 })).tokens);
+      await model.dispose();
     }
   });
 });

@@ -89,83 +89,88 @@ describe.skipIf(!oracle)("differential: llama.cpp (node-llama-cpp) vs the TypeSc
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const c of cases) {
-    it(`${c.name}: 64 greedy tokens, top-1 >= 99%, log-probs within ${c.maxLogProbDiff}, ppl within 0.5%`, async () => {
-      const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 });
-      const path = join(dir, `${c.name.replace(/\W+/g, "_")}.gguf`);
-      writeFileSync(path, bytes);
-      const ours = await loadModel(bytes, { contextSize: 256 });
-      const theirs = await llama.loadModel({ modelPath: path });
-      const context = await theirs.createContext({ contextSize: 256, flashAttention: false, threads: 1 });
-      try {
-        const sequence = context.getSequence();
-        const prompt = [1, ...Array.from({ length: 7 }, (_, i) => 200 + ((i * 37) % 150))];
+  for (const c of cases)
+    for (const backend of ["wasm", "reference"] as const) {
+      if (backend === "reference" && c.dims.vocab === 49953) continue; // covered by wasm; slow in TS
+      it(`[${backend}] ${c.name}: 64 greedy tokens, top-1 >= 99%, log-probs within ${c.maxLogProbDiff}, ppl within 0.5%`, async () => {
+        const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 });
+        const path = join(dir, `${c.name.replace(/\W+/g, "_")}.gguf`);
+        writeFileSync(path, bytes);
+        const ours = await loadModel(bytes, { contextSize: 256, backend, threads: 2 });
+        const theirs = await llama.loadModel({ modelPath: path });
+        const context = await theirs.createContext({ contextSize: 256, flashAttention: false, threads: 1 });
+        try {
+          const sequence = context.getSequence();
+          const prompt = [1, ...Array.from({ length: 7 }, (_, i) => 200 + ((i * 37) % 150))];
 
-        // Greedy: 64 tokens.
-        const expected: number[] = [];
-        for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
-          expected.push(token);
-          if (expected.length === 64) break;
-        }
-        const { tokens: got, logits: greedyLogits } = await greedy(ours, prompt, 64);
-        const firstDiff = got.findIndex((t, i) => t !== expected[i]);
-        if (firstDiff >= 0) {
-          // Only a near-tie may diverge: both candidates within the bound under our distribution.
-          const row = greedyLogits[firstDiff]!;
-          const gap = negLogLikelihood(row, expected[firstDiff]!) - negLogLikelihood(row, got[firstDiff]!);
-          expect(gap).toBeLessThan(c.maxLogProbDiff);
-        }
+          // Greedy: 64 tokens.
+          const expected: number[] = [];
+          for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
+            expected.push(token);
+            if (expected.length === 64) break;
+          }
+          const { tokens: got, logits: greedyLogits } = await greedy(ours, prompt, 64);
+          const firstDiff = got.findIndex((t, i) => t !== expected[i]);
+          if (firstDiff >= 0) {
+            // Only a near-tie may diverge: both candidates within the bound under our distribution.
+            const row = greedyLogits[firstDiff]!;
+            const gap = negLogLikelihood(row, expected[firstDiff]!) - negLogLikelihood(row, got[firstDiff]!);
+            expect(gap).toBeLessThan(c.maxLogProbDiff);
+          }
 
-        // Teacher forcing on a fixed sequence: next-token distributions at every position.
-        await sequence.clearHistory();
-        const forced = [
-          1,
-          ...Array.from({ length: 95 }, (_, i) => 3 + ((i * 7919) % (ours.hparams.nVocab - 3))),
-        ];
-        const results = await sequence.controlledEvaluate(
-          forced.map((t) => [
-            t,
-            { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } },
-          ]),
-        );
-        const logits = await ours.createContext(256).evaluate(forced, true);
-        let agree = 0;
-        let worst = 0;
-        let typical = 0;
-        // Perplexity of the second half, llama.cpp's way, from both sides' distributions.
-        let nllOurs = 0;
-        let nllTheirs = 0;
-        for (let i = 0; i < forced.length; i++) {
-          const probs = results[i]!.next!.probabilities!;
-          const [top] = probs.keys();
-          const row = logits[i]!;
-          if (argmax(row) === top) agree++;
-          if (i >= forced.length / 2 && i + 1 < forced.length) {
-            nllOurs += negLogLikelihood(row, forced[i + 1]!);
-            nllTheirs -= Math.log(probs.get(forced[i + 1]!)!);
+          // Teacher forcing on a fixed sequence: next-token distributions at every position.
+          await sequence.clearHistory();
+          const forced = [
+            1,
+            ...Array.from({ length: 95 }, (_, i) => 3 + ((i * 7919) % (ours.hparams.nVocab - 3))),
+          ];
+          const results = await sequence.controlledEvaluate(
+            forced.map((t) => [
+              t,
+              {
+                generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } },
+              },
+            ]),
+          );
+          const logits = await ours.createContext(256).evaluate(forced, true);
+          let agree = 0;
+          let worst = 0;
+          let typical = 0;
+          // Perplexity of the second half, llama.cpp's way, from both sides' distributions.
+          let nllOurs = 0;
+          let nllTheirs = 0;
+          for (let i = 0; i < forced.length; i++) {
+            const probs = results[i]!.next!.probabilities!;
+            const [top] = probs.keys();
+            const row = logits[i]!;
+            if (argmax(row) === top) agree++;
+            if (i >= forced.length / 2 && i + 1 < forced.length) {
+              nllOurs += negLogLikelihood(row, forced[i + 1]!);
+              nllTheirs -= Math.log(probs.get(forced[i + 1]!)!);
+            }
+            // Compare log-probabilities of their 5 most likely tokens.
+            let k = 0;
+            let here = 0;
+            for (const [token, p] of probs) {
+              if (k++ === 5) break;
+              here = Math.max(here, Math.abs(Math.log(p) + negLogLikelihood(row, token)));
+            }
+            worst = Math.max(worst, here);
+            if (here < TYPICAL) typical++;
           }
-          // Compare log-probabilities of their 5 most likely tokens.
-          let k = 0;
-          let here = 0;
-          for (const [token, p] of probs) {
-            if (k++ === 5) break;
-            here = Math.max(here, Math.abs(Math.log(p) + negLogLikelihood(row, token)));
-          }
-          worst = Math.max(worst, here);
-          if (here < TYPICAL) typical++;
+          if (process.env.CLLAMA_DEBUG_ORACLE) console.log(c.name, { firstDiff, agree, worst, typical });
+          if (firstDiff < 0) expect(got).toEqual(expected);
+          expect(agree / forced.length).toBeGreaterThanOrEqual(0.99);
+          expect(worst).toBeLessThan(c.maxLogProbDiff);
+          const scored = forced.length / 2 - 1;
+          expect(Math.abs(Math.exp(nllOurs / scored) / Math.exp(nllTheirs / scored) - 1)).toBeLessThan(0.005);
+        } finally {
+          await context.dispose();
+          await theirs.dispose();
+          await ours.dispose();
         }
-        if (process.env.CLLAMA_DEBUG_ORACLE) console.log(c.name, { firstDiff, agree, worst, typical });
-        if (firstDiff < 0) expect(got).toEqual(expected);
-        expect(agree / forced.length).toBeGreaterThanOrEqual(0.99);
-        expect(worst).toBeLessThan(c.maxLogProbDiff);
-        const scored = forced.length / 2 - 1;
-        expect(Math.abs(Math.exp(nllOurs / scored) / Math.exp(nllTheirs / scored) - 1)).toBeLessThan(0.005);
-      } finally {
-        await context.dispose();
-        await theirs.dispose();
-      }
-    });
-  }
+      });
+    }
 });
 
 async function greedy(model: Model, prompt: number[], n: number) {

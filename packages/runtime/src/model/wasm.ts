@@ -1,0 +1,303 @@
+import type { GgufFileHandle } from "@cllama/gguf-format";
+import type { KBuffer, Kernels, KWeights } from "@cllama/kernels-wasm";
+import { fp16ToFp32, fp32ToFp16 } from "@cllama/quantize";
+import { RuntimeError } from "../errors";
+import type { ModelHparams } from "./hparams";
+import type { LoadProgress, ValidatedModel } from "./load";
+import { applyRope, ropeCache } from "./numerics";
+import type { ForwardBackend } from "./reference";
+
+interface WasmLayer {
+  attnNorm: KBuffer;
+  q: KWeights;
+  k: KWeights;
+  v: KWeights;
+  o: KWeights;
+  ffnNorm: KBuffer;
+  gate: KWeights;
+  up: KWeights;
+  down: KWeights;
+}
+
+/** Activation buffers for one batch, shared by every context of a model (evaluation is synchronous). */
+interface Scratch {
+  x: KBuffer;
+  xb: KBuffer;
+  q: KBuffer;
+  k: KBuffer;
+  v: KBuffer;
+  attn: KBuffer;
+  tmp: KBuffer;
+  gate: KBuffer;
+  up: KBuffer;
+  rows: KBuffer;
+  logits: KBuffer;
+}
+
+/** Rows of logits computed per output product (bounds the logits buffer). */
+const LOGIT_ROWS = 32;
+
+/** A model's weights uploaded into @cllama/kernels-wasm memories, plus its contexts' caches. */
+export class WasmModel {
+  private readonly free = new Map<number, WasmBackend[]>();
+
+  private constructor(
+    readonly kernels: Kernels,
+    readonly hp: ModelHparams,
+    readonly tokenEmbd: KWeights,
+    readonly outputNorm: KBuffer,
+    readonly output: KWeights,
+    readonly layers: WasmLayer[],
+    readonly scratch: Scratch,
+    readonly batchSize: number,
+  ) {}
+
+  /**
+   * Opens the kernels, reserves activations and the first context's KV cache in memory 0 (the
+   * weights then fill memory 0 up to the pool's scratch reserve and spill into more memories),
+   * and streams every tensor in: no JavaScript copy of the weights stays behind.
+   */
+  static async load(
+    handle: GgufFileHandle,
+    model: ValidatedModel,
+    options: {
+      threads?: number;
+      batchSize: number;
+      contextSize: number;
+      onProgress?: (p: LoadProgress) => void;
+    },
+  ): Promise<{ wasm: WasmModel; primary: WasmBackend }> {
+    const h = model.hparams;
+    const mod = await importKernels();
+    const kernels = await mod.createKernels(options.threads ? { threads: options.threads } : {});
+    try {
+      const nB = options.batchSize;
+      const kvDim = h.nHeadKv * h.headDim;
+      const f32 = (n: number) => kernels.allocF32(n);
+      const scratch: Scratch = {
+        x: f32(nB * h.nEmbd),
+        xb: f32(nB * h.nEmbd),
+        q: f32(nB * h.nEmbd),
+        k: f32(nB * kvDim),
+        v: f32(nB * kvDim),
+        attn: f32(nB * h.nEmbd),
+        tmp: f32(nB * h.nEmbd),
+        gate: f32(nB * h.nFf),
+        up: f32(nB * h.nFf),
+        rows: f32(LOGIT_ROWS * h.nEmbd),
+        logits: f32(LOGIT_ROWS * h.nVocab),
+      };
+      const caches = allocateCaches(kernels, h, options.contextSize);
+      const total = model.weightBytes;
+      let loaded = 0;
+      const upload = async (name: string): Promise<KWeights> => {
+        const info = model.tensors.get(name)!;
+        const bytes = await handle.readTensor(info);
+        const w = await kernels.uploadWeights(info.type, info.shape[1] ?? 1, info.shape[0]!, bytes);
+        loaded += info.byteSize;
+        options.onProgress?.({ loaded, total });
+        return w;
+      };
+      const vector = async (name: string): Promise<KBuffer> => {
+        const info = model.tensors.get(name)!;
+        const bytes = await handle.readTensor(info);
+        const buf = kernels.alloc(bytes.byteLength);
+        kernels.u8(buf).set(bytes);
+        loaded += info.byteSize;
+        options.onProgress?.({ loaded, total });
+        return buf;
+      };
+      const layers: WasmLayer[] = [];
+      const tokenEmbd = await upload("token_embd.weight");
+      for (let i = 0; i < h.nLayer; i++) {
+        layers.push({
+          attnNorm: await vector(`blk.${i}.attn_norm.weight`),
+          q: await upload(`blk.${i}.attn_q.weight`),
+          k: await upload(`blk.${i}.attn_k.weight`),
+          v: await upload(`blk.${i}.attn_v.weight`),
+          o: await upload(`blk.${i}.attn_output.weight`),
+          ffnNorm: await vector(`blk.${i}.ffn_norm.weight`),
+          gate: await upload(`blk.${i}.ffn_gate.weight`),
+          up: await upload(`blk.${i}.ffn_up.weight`),
+          down: await upload(`blk.${i}.ffn_down.weight`),
+        });
+      }
+      const outputNorm = await vector("output_norm.weight");
+      const output = h.tiedEmbeddings ? tokenEmbd : await upload("output.weight");
+      const wasm = new WasmModel(kernels, h, tokenEmbd, outputNorm, output, layers, scratch, nB);
+      return { wasm, primary: new WasmBackend(wasm, options.contextSize, caches) };
+    } catch (error) {
+      await kernels.dispose();
+      const code = (error as { code?: unknown }).code;
+      if (code === "KERNELS_OUT_OF_MEMORY") {
+        throw new RuntimeError(
+          "RUNTIME_OUT_OF_MEMORY",
+          `the model does not fit in WebAssembly memory: ${(error as Error).message}`,
+          "use a smaller context (-c) or a smaller model",
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** A backend with a KV cache of `contextSize` cells: a released one when available. */
+  backend(contextSize: number): WasmBackend {
+    const pool = this.free.get(contextSize);
+    const reused = pool?.pop();
+    if (reused) return reused;
+    try {
+      return new WasmBackend(this, contextSize, allocateCaches(this.kernels, this.hp, contextSize));
+    } catch (error) {
+      throw new RuntimeError(
+        "RUNTIME_OUT_OF_MEMORY",
+        `no room for another KV cache of ${contextSize} cells: ${(error as Error).message}`,
+        "release other sessions or use a smaller context",
+      );
+    }
+  }
+
+  release(backend: WasmBackend): void {
+    const pool = this.free.get(backend.contextSize) ?? [];
+    pool.push(backend);
+    this.free.set(backend.contextSize, pool);
+  }
+
+  dispose(): Promise<void> {
+    return this.kernels.dispose();
+  }
+}
+
+async function importKernels(): Promise<typeof import("@cllama/kernels-wasm/node")> {
+  const isNode = typeof process !== "undefined" && !!process.versions?.node;
+  if (isNode) return import("@cllama/kernels-wasm/node");
+  return (await import("@cllama/kernels-wasm")) as unknown as typeof import("@cllama/kernels-wasm/node");
+}
+
+function allocateCaches(
+  kernels: Kernels,
+  h: ModelHparams,
+  contextSize: number,
+): { k: KBuffer[]; v: KBuffer[] } {
+  const bytes = contextSize * h.nHeadKv * h.headDim * 2;
+  return {
+    k: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
+    v: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
+  };
+}
+
+/**
+ * The forward pass on @cllama/kernels-wasm: the same graph as the reference, run by SIMD kernels
+ * on the worker pool, with an fp16 KV cache as llama.cpp keeps it.
+ */
+export class WasmBackend implements ForwardBackend {
+  constructor(
+    private readonly model: WasmModel,
+    readonly contextSize: number,
+    private readonly cache: { k: KBuffer[]; v: KBuffer[] },
+  ) {}
+
+  evaluate(tokens: readonly number[], startPos: number, logitRows: readonly number[]): Float32Array[] {
+    const { kernels: k, hp: h, scratch: s, layers } = this.model;
+    const n = tokens.length;
+    if (n > this.model.batchSize) {
+      throw new RuntimeError("RUNTIME_BAD_OPTION", `batch of ${n} tokens exceeds ${this.model.batchSize}`);
+    }
+    const kvDim = h.nHeadKv * h.headDim;
+    const row = (buf: KBuffer, t: number, width: number) => k.view(buf, t * width * 4, width * 4);
+    for (let t = 0; t < n; t++) k.dequantizeRows(this.model.tokenEmbd, tokens[t]!, 1, row(s.x, t, h.nEmbd));
+    const positions = Array.from({ length: n }, (_, t) => startPos + t);
+    const rope = {
+      nRot: h.nRot,
+      freqBase: h.rope.freqBase,
+      freqScale: h.rope.freqScale,
+      extFactor: h.rope.extFactor,
+      attnFactor: h.rope.attnFactor,
+      betaFast: h.rope.betaFast,
+      betaSlow: h.rope.betaSlow,
+      nCtxOrig: h.rope.nCtxOrig,
+    };
+    const scale = Math.fround(1 / Math.fround(Math.sqrt(h.headDim)));
+    for (let l = 0; l < h.nLayer; l++) {
+      const L = layers[l]!;
+      k.rmsNorm(s.x, L.attnNorm, s.xb, h.nEmbd, h.rmsEps, n);
+      k.matmulMany(
+        [
+          { w: L.q, y: s.q },
+          { w: L.k, y: s.k },
+          { w: L.v, y: s.v },
+        ],
+        s.xb,
+        n,
+      );
+      k.rope(s.q, n, h.nHead, h.headDim, positions, rope);
+      k.rope(s.k, n, h.nHeadKv, h.headDim, positions, rope);
+      const cellBytes = kvDim * 2;
+      k.storeF16(s.k, k.view(this.cache.k[l]!, startPos * cellBytes, n * cellBytes), n * kvDim);
+      k.storeF16(s.v, k.view(this.cache.v[l]!, startPos * cellBytes, n * cellBytes), n * kvDim);
+      k.attention({
+        q: s.q,
+        k: this.cache.k[l]!,
+        v: this.cache.v[l]!,
+        out: s.attn,
+        kvF16: true,
+        nHead: h.nHead,
+        nHeadKv: h.nHeadKv,
+        headDim: h.headDim,
+        pos0: startPos,
+        nTok: n,
+        scale,
+      });
+      k.matmul(L.o, s.attn, s.tmp, n);
+      k.add(s.x, s.tmp, s.x, n * h.nEmbd);
+      k.rmsNorm(s.x, L.ffnNorm, s.xb, h.nEmbd, h.rmsEps, n);
+      k.matmulMany(
+        [
+          { w: L.gate, y: s.gate },
+          { w: L.up, y: s.up },
+        ],
+        s.xb,
+        n,
+      );
+      k.siluMul(s.gate, s.up, s.gate, n * h.nFf);
+      k.matmul(L.down, s.gate, s.tmp, n);
+      k.add(s.x, s.tmp, s.x, n * h.nEmbd);
+    }
+    const out: Float32Array[] = [];
+    for (let first = 0; first < logitRows.length; first += LOGIT_ROWS) {
+      const chunk = logitRows.slice(first, first + LOGIT_ROWS);
+      chunk.forEach((t, i) => {
+        k.rmsNorm(row(s.x, t, h.nEmbd), this.model.outputNorm, row(s.rows, i, h.nEmbd), h.nEmbd, h.rmsEps, 1);
+      });
+      k.matmul(this.model.output, s.rows, s.logits, chunk.length);
+      const all = k.f32(s.logits);
+      for (let i = 0; i < chunk.length; i++) out.push(all.slice(i * h.nVocab, (i + 1) * h.nVocab));
+    }
+    return out;
+  }
+
+  shift(keep: number, discard: number, used: number): void {
+    const { kernels: k, hp: h } = this.model;
+    const kvDim = h.nHeadKv * h.headDim;
+    const cell = kvDim * 2;
+    const moved = used - keep - discard;
+    const delta = ropeCache(-discard, h.nRot, h.rope);
+    const tmp = new Float32Array(kvDim);
+    for (let l = 0; l < h.nLayer; l++) {
+      for (const buf of [this.cache.k[l]!, this.cache.v[l]!]) {
+        k.copy(k.view(buf, (keep + discard) * cell, moved * cell), k.view(buf, keep * cell, moved * cell));
+      }
+      // Keys were rotated for their old positions: rotate by -discard (llama.cpp's K-shift).
+      const keys = new Uint16Array(k.u8(k.view(this.cache.k[l]!, keep * cell, moved * cell)).slice().buffer);
+      for (let p = 0; p < moved; p++) {
+        for (let i = 0; i < kvDim; i++) tmp[i] = fp16ToFp32(keys[p * kvDim + i]!);
+        applyRope(tmp, 0, h.nHeadKv, h.headDim, h.nRot, delta);
+        for (let i = 0; i < kvDim; i++) keys[p * kvDim + i] = fp32ToFp16(tmp[i]!);
+      }
+      k.u8(k.view(this.cache.k[l]!, keep * cell, moved * cell)).set(new Uint8Array(keys.buffer));
+    }
+  }
+
+  dispose(): void {
+    this.model.release(this);
+  }
+}
