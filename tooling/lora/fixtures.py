@@ -142,11 +142,29 @@ META_LAYER = {
 }
 
 
+class FastRandom:
+    """Normal-looking values for multi-GB benchmark files: a 16M-value random pool, tiled from a
+    random offset (drawing billions of fresh normals would take longer than the benchmark)."""
+
+    def __init__(self, g):
+        self.g = g
+        self.pool = torch.randn(1 << 24, generator=g)
+
+    def randn(self, *shape, generator=None):  # same call shape as torch.randn
+        n = 1
+        for d in shape:
+            n *= d
+        start = int(torch.randint(0, 1 << 24, (1,), generator=self.g))
+        reps = -(-(start + n) // (1 << 24))
+        return self.pool.repeat(reps)[start : start + n].reshape(shape).clone()
+
+
 def write_big(a):
     """A 7B-shape Hugging Face base (F16, sharded .bin, written shard by shard so memory stays at
     one shard) for the benchmark; the LoRA and tokenizer are made with the lora/tokenizer commands."""
     os.makedirs(a.out, exist_ok=True)
     g = torch.Generator().manual_seed(a.seed)
+    fast = FastRandom(g)
     a.tie = False
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(hf_config(a), f, indent=2)
@@ -164,7 +182,7 @@ def write_big(a):
         chunk = {}
         for name, shape in shapes[k * per : (k + 1) * per]:
             scale = 1.0 if len(shape) == 1 else shape[-1] ** -0.5
-            chunk[name] = (torch.randn(*shape, generator=g) * scale).half()
+            chunk[name] = (fast.randn(*shape) * scale).half()
             weight_map[name] = fname
         torch.save(chunk, os.path.join(a.out, fname))
         del chunk
@@ -205,6 +223,14 @@ def write_lora(a):
     g = torch.Generator().manual_seed(a.seed)
     dt = DTYPES[a.dtype]
     shapes = linear_shapes(a)
+    if a.fast_random:
+        fast = FastRandom(g)
+        torch_randn = torch.randn
+
+        def randn(*shape, generator=None):
+            return fast.randn(*shape)
+
+        torch.randn = randn
     targets = a.targets.split(",")
     suffix = ".default" if a.default_keys else ""
     sd = {}
@@ -221,6 +247,8 @@ def write_lora(a):
         modules_to_save = ["embed_tokens", "lm_head"]
         sd["base_model.model.model.embed_tokens.weight"] = (torch.randn(a.vocab, a.dim, generator=g) * 0.5).to(dt)
         sd["base_model.model.lm_head.weight"] = (torch.randn(a.vocab, a.dim, generator=g) * a.dim**-0.5).to(dt)
+    if a.fast_random:
+        torch.randn = torch_randn
     if a.format == "st":
         save_safetensors(os.path.join(a.out, "adapter_model.safetensors"), sd)
     else:
@@ -333,6 +361,7 @@ def main():
     l.add_argument("--fan-in-fan-out", action="store_true")
     l.add_argument("--save-embeddings", action="store_true")
     l.add_argument("--tokenizer")
+    l.add_argument("--fast-random", action="store_true", help="tiled random pool (benchmark-size files)")
     b = sub.add_parser("big")
     b.add_argument("--out", required=True)
     dims_args(b)

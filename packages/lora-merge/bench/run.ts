@@ -21,7 +21,7 @@ const small = process.env.CLLAMA_BENCH_SIZE === "small";
 const dir = process.env.CLLAMA_BENCH_DIR ?? (small ? "/work/tmp/lora-bench-small" : "/work/tmp/lora-bench");
 const dims = small
   ? { vocab: 32000, dim: 256, layers: 2, heads: 4, ff: 688 }
-  : { vocab: 32000, dim: 4096, layers: 32, heads: 32, ff: 11008 };
+  : { vocab: 32000, dim: 4096, layers: Number(process.env.CLLAMA_BENCH_LAYERS ?? 32), heads: 32, ff: 11008 };
 const dimArgs = [
   "--vocab",
   dims.vocab,
@@ -85,6 +85,7 @@ if (!existsSync(join(lora, "adapter_model.bin"))) {
       "--save-embeddings",
       "--tokenizer",
       tokenizer,
+      "--fast-random",
     ]),
   );
 }

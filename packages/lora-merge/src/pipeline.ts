@@ -5,6 +5,8 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writeGgufFile } from "@cllama/gguf-format/node";
+import { ftypeFromName } from "@cllama/quantize";
+import { quantizeGgufFile } from "@cllama/quantize/node";
 import { type Checkpoint, openCheckpoint } from "./checkpoint";
 import type { DeltaKernel } from "./delta";
 import { convertDType, dtypeSize } from "./dtype";
@@ -30,7 +32,10 @@ export interface ConvertOptions {
   input: string;
   /** Output .gguf file. */
   output: string;
-  outType?: FloatOutType;
+  /** f32, f16, bf16, or a llama-quantize type (q4_0, q4_k_m, ...: written as F16, then quantized). */
+  outType?: FloatOutType | string;
+  /** Threads for quantized output types (default: every core). */
+  threads?: number;
   /** tokenizer.model to embed (default: the checkpoint folder's, or its parent's for Meta). */
   vocab?: string;
   name?: string;
@@ -45,7 +50,9 @@ export interface MergeLorasOptions {
   /** .gguf file, or a folder for `format: "safetensors"`. */
   output: string;
   format?: "gguf" | "safetensors";
-  outType?: FloatOutType;
+  /** f32, f16, bf16, or a llama-quantize type for GGUF output. */
+  outType?: FloatOutType | string;
+  threads?: number;
   vocab?: string;
   name?: string;
   kernel?: DeltaKernel;
@@ -59,20 +66,46 @@ export interface PipelineResult {
   bytes: number;
 }
 
+/** `cllama convert`: a checkpoint to GGUF (the merge with no LoRA). */
 export async function convertCheckpoint(options: ConvertOptions): Promise<PipelineResult> {
   return mergeLoras({ ...options, base: options.input, loras: [], format: "gguf" });
 }
 
+const FLOAT_TYPES = new Set(["f32", "f16", "bf16"]);
+
 export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineResult> {
-  const format = options.format ?? "gguf";
-  const outType = options.outType ?? "f16";
-  if (!["f32", "f16", "bf16"].includes(outType)) {
-    fail(
-      "LORA_BAD_OUTTYPE",
-      `output type ${outType} is not f32, f16 or bf16`,
-      "quantize the GGUF afterwards with cllama quantize",
-    );
+  const requested = (options.outType ?? "f16").toLowerCase();
+  if (FLOAT_TYPES.has(requested)) return mergeToFloat({ ...options, outType: requested as FloatOutType });
+  if ((options.format ?? "gguf") !== "gguf") {
+    fail("LORA_BAD_OUTTYPE", `--outtype ${requested} needs GGUF output; safetensors holds f32, f16 or bf16`);
   }
+  const ftype = ftypeFromName(requested); // refuses unknown names before any work
+  // llama-quantize's mixes look at the whole model's tensor list: write F16, then quantize it
+  const f16 = `${options.output}.f16.tmp`;
+  try {
+    const result = await mergeToFloat({ ...options, output: f16, outType: "f16" });
+    const total = result.bytes;
+    await quantizeGgufFile(f16, options.output, {
+      ftype,
+      threads: options.threads,
+      onProgress: (p) =>
+        options.onProgress?.({
+          tensorIndex: p.tensorsDone,
+          tensorCount: p.tensorCount,
+          tensorName: p.tensorName ?? "",
+          bytesWritten: total + Math.round((p.elementsDone / Math.max(1, p.elementsTotal)) * total),
+          totalBytes: 2 * total,
+        }),
+    });
+    return { ...result, output: options.output, bytes: (await stat(options.output)).size };
+  } finally {
+    await rm(f16, { force: true });
+  }
+}
+
+async function mergeToFloat(options: MergeLorasOptions & { outType: FloatOutType }): Promise<PipelineResult> {
+  const format = options.format ?? "gguf";
+  const outType = options.outType;
   const base = await openCheckpoint(nodeDirectory(options.base));
   const adapters: LoraAdapter[] = [];
   try {
@@ -93,13 +126,11 @@ export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineRe
       name: options.name,
       kernel: options.kernel,
     });
-    let bytes = 0;
-    const layout = await writeGgufFile(
+    await writeGgufFile(
       options.output,
       { metadata, tensors },
       {
         onProgress: (p) => {
-          bytes = p.bytesWritten;
           options.onProgress?.({
             tensorIndex: p.tensorIndex,
             tensorCount: p.tensorCount,
@@ -110,12 +141,8 @@ export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineRe
         },
       },
     );
-    return {
-      output: options.output,
-      tensors: tensors.length,
-      vocabSize: plan.vocabSize,
-      bytes: Math.max(bytes, layout.tensors.length),
-    };
+    const bytes = (await stat(options.output)).size;
+    return { output: options.output, tensors: tensors.length, vocabSize: plan.vocabSize, bytes };
   } finally {
     await base.close();
     await Promise.all(adapters.map((a) => a.close()));

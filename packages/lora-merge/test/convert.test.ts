@@ -48,7 +48,7 @@ describe.skipIf(!python || !llamaCpp || !llamaTokenizer)(
   "converted models in llama.cpp vs a PyTorch forward pass",
   () => {
     const tmp = tempDir("convert");
-    const dims = ["--dim", "64", "--layers", "2", "--heads", "4", "--ff", "172", "--vocab", "32000"];
+    const dims = ["--dim", "64", "--layers", "2", "--heads", "4", "--ff", "192", "--vocab", "32000"];
     const torch: Record<string, number[]> = {};
     beforeAll(() => {
       const d = tmp.dir;
@@ -212,6 +212,25 @@ describe.skipIf(!python || !llamaCpp || !llamaTokenizer)(
       const r = compare(llamaCppProbs(out), torch.merged!);
       expect(r.sameArgmax).toBe(true);
       expect(r.worst).toBeLessThan(2e-2);
+    });
+
+    it("merge-lora straight to a quantized type (q8_0 through @cllama/quantize): llama.cpp's answer stays", async () => {
+      const out = join(tmp.dir, "merged-q8_0.gguf");
+      await mergeLoras({
+        base: join(tmp.dir, "base"),
+        loras: [join(tmp.dir, "lora")],
+        output: out,
+        outType: "q8_0",
+        threads: 1,
+      });
+      const gguf = await openGgufFile(out);
+      const types = new Set(gguf.file.tensors.filter((t) => t.shape.length === 2).map((t) => t.typeName));
+      await gguf.close();
+      expect(types).toEqual(new Set(["Q8_0"]));
+      expect(existsSync(`${out}.f16.tmp`)).toBe(false);
+      const r = compare(llamaCppProbs(out), torch.merged!);
+      expect(r.sameArgmax).toBe(true);
+      expect(r.worst).toBeLessThan(0.1);
     });
 
     it("merge-lora --format safetensors writes the PyTorch merge bit for bit, with config and tokenizer", async () => {

@@ -10,6 +10,7 @@ interface ConvertOptions {
   outtype: string;
   vocab?: string;
   name?: string;
+  threads?: number;
 }
 
 /** `cllama convert <dir> -o out.gguf`: a Hugging Face or Meta LLaMA checkpoint to GGUF. */
@@ -23,7 +24,8 @@ export function registerConvert(program: Command): void {
     )
     .argument("<checkpoint>", "folder holding the checkpoint")
     .requiredOption("-o, --output <file>", "GGUF file to write")
-    .option("--outtype <type>", "f32, f16 or bf16 (quantize afterwards with cllama quantize)", "f16")
+    .option("--outtype <type>", "f32, f16, bf16, or a quantization type (q8_0, q4_0, q4_k_m, ...)", "f16")
+    .option("-t, --threads <n>", "threads for quantized output types", (v) => Number.parseInt(v, 10))
     .option("--vocab <tokenizer.model>", "tokenizer to embed (default: the checkpoint's)")
     .option("--name <name>", "general.name in the GGUF")
     .action(async (checkpoint: string, options: ConvertOptions) => {
@@ -34,6 +36,7 @@ export function registerConvert(program: Command): void {
             input: checkpoint,
             output: options.output,
             outType: parseOutType(options.outtype),
+            threads: options.threads,
             vocab: options.vocab,
             name: options.name,
             onProgress: (p) => bar.update(p.bytesWritten, p.totalBytes),

@@ -1,4 +1,3 @@
-import type { FloatOutType } from "@cllama/lora-merge";
 import { mergeLoras, type PipelineResult } from "@cllama/lora-merge/node";
 import type { Command } from "commander";
 import { UsageError } from "../errors";
@@ -14,15 +13,15 @@ interface MergeOptions {
   format: string;
   vocab?: string;
   name?: string;
+  threads?: number;
 }
 
-export function parseOutType(value: string): FloatOutType {
+/** f32 / f16 / bf16, or any llama-quantize type (validated by the merge before any work). */
+export function parseOutType(value: string): string {
   const t = value.toLowerCase();
-  if (t === "f32" || t === "f16" || t === "bf16") return t;
-  throw new UsageError(
-    `--outtype ${value}: expected f32, f16 or bf16`,
-    `write f16, then: cllama quantize out-f16.gguf out-${t}.gguf ${t}`,
-  );
+  if (!/^[a-z0-9_]+$/.test(t))
+    throw new UsageError(`--outtype ${value}: expected f32, f16, bf16 or a quantization type`);
+  return t;
 }
 
 export function reportWritten(result: PipelineResult): void {
@@ -49,7 +48,8 @@ export function registerMergeLora(program: Command): void {
       [],
     )
     .requiredOption("-o, --output <path>", "GGUF file, or a folder with --format safetensors")
-    .option("--outtype <type>", "f32, f16 or bf16", "f16")
+    .option("--outtype <type>", "f32, f16, bf16, or a quantization type (q8_0, q4_0, q4_k_m, ...)", "f16")
+    .option("-t, --threads <n>", "threads for quantized output types", (v) => Number.parseInt(v, 10))
     .option("--format <format>", "gguf or safetensors (Hugging Face folder)", "gguf")
     .option("--vocab <tokenizer.model>", "tokenizer to embed instead of the last LoRA's")
     .option("--name <name>", "general.name in the GGUF")
@@ -66,6 +66,7 @@ export function registerMergeLora(program: Command): void {
             output: options.output,
             format: options.format as "gguf" | "safetensors",
             outType: parseOutType(options.outtype),
+            threads: options.threads,
             vocab: options.vocab,
             name: options.name,
             onProgress: (p) => bar.update(p.bytesWritten, p.totalBytes),
