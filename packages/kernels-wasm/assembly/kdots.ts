@@ -11,53 +11,68 @@ function dotG(e: v128, o: v128, a: usize): v128 {
   return i32x4.add(i32x4.dot_i16x8_s(e, v128.load(a)), i32x4.dot_i16x8_s(o, v128.load(a, 16)));
 }
 
-/** 6-bit scale (low byte) and min (second byte) of group j of a Q4_K/Q5_K block (get_scale_min_k4). */
-// @ts-expect-error: decorator
-@inline
-function scaleMinK4(q: usize, j: i32): i32 {
-  // Read as i32: shifts on u8 values would wrap at 8 bits.
-  if (j < 4) return ((load<u8>(q + j) as i32) & 63) | (((load<u8>(q + j + 4) as i32) & 63) << 8);
-  const hi = load<u8>(q + j + 4) as i32;
-  const sc = (hi & 0xf) | (((load<u8>(q + j - 4) as i32) >> 6) << 4);
-  const mn = (hi >> 4) | (((load<u8>(q + j) as i32) >> 6) << 4);
-  return sc | (mn << 8);
-}
-
 // ---------------------------------------------------------------- Q4_K (144 bytes: d, dmin, scales[12], qs[128])
 
+// The mins term of the row last passed to q4kRow/q5kRow (a per-instance global: one per thread).
+let rowMins: v128 = i32x4.splat(0);
+
+/**
+ * Decode the 12 scale bytes of a Q4_K/Q5_K block the way ggml's SIMD code does (four u32 masks
+ * instead of get_scale_min_k4 per group); returns scales 0..3 and 4..7 as the bytes of lanes 0
+ * and 1, and leaves min_g * bsum32_g summed per lane in rowMins.
+ */
 // @ts-expect-error: decorator
 @inline
-function q4kRow(p: usize, a: usize): v128 {
+function k4Scales(q: usize, p0: v128, p1: v128): v128 {
+  const u0 = load<u32>(q);
+  const u1 = load<u32>(q, 4);
+  const u2 = load<u32>(q, 8);
+  const sc0 = u0 & 0x3f3f3f3f;
+  const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+  const mn0 = u1 & 0x3f3f3f3f;
+  const mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+  const m16 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn0), 1, mn1));
+  rowMins = i32x4.add(
+    i32x4.mul(i32x4.extend_low_i16x8_u(m16), p0),
+    i32x4.mul(i32x4.extend_high_i16x8_u(m16), p1),
+  );
+  return i32x4.replace_lane(i32x4.splat(sc0), 1, sc1);
+}
+
+/** Activation sums of the eight 32-element groups of a super-block (pairs of its 16-group sums). */
+// @ts-expect-error: decorator
+@inline
+function pairSums(bs: usize, first: i32): v128 {
+  const b0 = v128.load(bs + ((first as usize) << 2));
+  const b1 = v128.load(bs + ((first as usize) << 2), 16);
+  return i32x4.add(v128.shuffle<i32>(b0, b1, 0, 2, 4, 6), v128.shuffle<i32>(b0, b1, 1, 3, 5, 7));
+}
+
+// @ts-expect-error: decorator
+@inline
+function k4Chunk(w0: v128, w1: v128, ag: usize, s0: i32, s1: i32): v128 {
   const m = i16x8.splat(0x0f);
-  let acc = i32x4.splat(0);
-  for (let j = 0; j < 4; j++) {
-    const w0 = v128.load(p + 16 + ((j as usize) << 5));
-    const w1 = v128.load(p + 32 + ((j as usize) << 5));
-    const ag = a + ((j as usize) << 7);
-    const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
-    const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
-    const s0 = scaleMinK4(p + 4, j << 1) & 0xff;
-    const s1 = scaleMinK4(p + 4, (j << 1) + 1) & 0xff;
-    acc = i32x4.add(acc, i32x4.add(i32x4.mul(sL, i32x4.splat(s0)), i32x4.mul(sH, i32x4.splat(s1))));
-  }
-  return acc;
-}
-
-/** sum over the 8 groups of min_g * (sum of the group's activation quants). */
-// @ts-expect-error: decorator
-@inline
-function kMins(p: usize, bs: usize): i32 {
-  let s: i32 = 0;
-  for (let g = 0; g < 8; g++) {
-    const mn = scaleMinK4(p + 4, g) >> 8;
-    s += mn * (load<i32>(bs + ((g as usize) << 3)) + load<i32>(bs + ((g as usize) << 3) + 4));
-  }
-  return s;
+  const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
+  const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
+  return i32x4.add(i32x4.mul(sL, i32x4.splat(s0)), i32x4.mul(sH, i32x4.splat(s1)));
 }
 
 // @ts-expect-error: decorator
 @inline
-function q5kRow(p: usize, a: usize): v128 {
+function q4kRow(p: usize, a: usize, p0: v128, p1: v128): v128 {
+  const sc = k4Scales(p + 4, p0, p1);
+  const c0 = i32x4.extract_lane(sc, 0);
+  const c1 = i32x4.extract_lane(sc, 1);
+  let acc = k4Chunk(v128.load(p, 16), v128.load(p, 32), a, c0 & 0xff, (c0 >> 8) & 0xff);
+  acc = i32x4.add(acc, k4Chunk(v128.load(p, 48), v128.load(p, 64), a + 128, (c0 >> 16) & 0xff, c0 >>> 24));
+  acc = i32x4.add(acc, k4Chunk(v128.load(p, 80), v128.load(p, 96), a + 256, c1 & 0xff, (c1 >> 8) & 0xff));
+  return i32x4.add(acc, k4Chunk(v128.load(p, 112), v128.load(p, 128), a + 384, (c1 >> 16) & 0xff, c1 >>> 24));
+}
+
+// @ts-expect-error: decorator
+@inline
+function q5kRow(p: usize, a: usize, p0: v128, p1: v128): v128 {
+  const sc = k4Scales(p + 4, p0, p1);
   const m = i16x8.splat(0x0f);
   const b5 = i16x8.splat(0x10);
   const h0 = v128.load(p + 16);
@@ -79,25 +94,20 @@ function q5kRow(p: usize, a: usize): v128 {
       dotG(v128.or(v128.and(i16x8.shr_u(w0, 4), m), v128.and(i16x8.shl(u0, 4), b5)), v128.or(i16x8.shr_u(w0, 12), v128.and(i16x8.shr_u(u0, 4), b5)), ag + 64),
       dotG(v128.or(v128.and(i16x8.shr_u(w1, 4), m), v128.and(i16x8.shl(u1, 4), b5)), v128.or(i16x8.shr_u(w1, 12), v128.and(i16x8.shr_u(u1, 4), b5)), ag + 96),
     );
-    const s0 = scaleMinK4(p + 4, j << 1) & 0xff;
-    const s1 = scaleMinK4(p + 4, (j << 1) + 1) & 0xff;
-    acc = i32x4.add(acc, i32x4.add(i32x4.mul(sL, i32x4.splat(s0)), i32x4.mul(sH, i32x4.splat(s1))));
+    const c = (j < 2 ? i32x4.extract_lane(sc, 0) : i32x4.extract_lane(sc, 1)) >>> (((j & 1) as u32) << 4);
+    acc = i32x4.add(acc, i32x4.add(i32x4.mul(sL, i32x4.splat(c & 0xff)), i32x4.mul(sH, i32x4.splat((c >> 8) & 0xff))));
   }
   return acc;
 }
 
-// Q4_K and Q5_K share the combine: d*da*sumi - dmin*da*summ.
 // @ts-expect-error: decorator
 @inline
-function combineK45(acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, s: v128, bs: usize, da: f32): v128 {
-  const mins = i32x4(kMins(p0, bs), kMins(p1, bs), kMins(p2, bs), kMins(p3, bs));
+function combineK45(acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, s: v128, mins: v128, da: f32): v128 {
   const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0, p1, p2, p3)), f32x4.splat(da));
   const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + 2, p1 + 2, p2 + 2, p3 + 2)), f32x4.splat(da));
   return f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(s)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
 }
 
-// @ts-expect-error: decorator
-@inline
 export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
@@ -106,14 +116,22 @@ export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
     const o = (b as usize) * 144;
-    const s = hsum4i(q4kRow(p0 + o, a), q4kRow(p1 + o, a), q4kRow(p2 + o, a), q4kRow(p3 + o, a));
-    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, s, bA + ((b as usize) << 6), load<f32>(dA + ((b as usize) << 2)));
+    const bs = bA + ((b as usize) << 6);
+    const ps0 = pairSums(bs, 0);
+    const ps1 = pairSums(bs, 8);
+    const r0 = q4kRow(p0 + o, a, ps0, ps1);
+    const m0 = rowMins;
+    const r1 = q4kRow(p1 + o, a, ps0, ps1);
+    const m1 = rowMins;
+    const r2 = q4kRow(p2 + o, a, ps0, ps1);
+    const m2 = rowMins;
+    const r3 = q4kRow(p3 + o, a, ps0, ps1);
+    const m3 = rowMins;
+    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, hsum4i(r0, r1, r2, r3), hsum4i(m0, m1, m2, m3), load<f32>(dA + ((b as usize) << 2)));
   }
   return acc;
 }
 
-// @ts-expect-error: decorator
-@inline
 export function dot4Q5_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
@@ -122,8 +140,18 @@ export function dot4Q5_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
     const o = (b as usize) * 176;
-    const s = hsum4i(q5kRow(p0 + o, a), q5kRow(p1 + o, a), q5kRow(p2 + o, a), q5kRow(p3 + o, a));
-    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, s, bA + ((b as usize) << 6), load<f32>(dA + ((b as usize) << 2)));
+    const bs = bA + ((b as usize) << 6);
+    const ps0 = pairSums(bs, 0);
+    const ps1 = pairSums(bs, 8);
+    const r0 = q5kRow(p0 + o, a, ps0, ps1);
+    const m0 = rowMins;
+    const r1 = q5kRow(p1 + o, a, ps0, ps1);
+    const m1 = rowMins;
+    const r2 = q5kRow(p2 + o, a, ps0, ps1);
+    const m2 = rowMins;
+    const r3 = q5kRow(p3 + o, a, ps0, ps1);
+    const m3 = rowMins;
+    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, hsum4i(r0, r1, r2, r3), hsum4i(m0, m1, m2, m3), load<f32>(dA + ((b as usize) << 2)));
   }
   return acc;
 }
@@ -161,17 +189,20 @@ function q6kRow(p: usize, a: usize): v128 {
   return acc;
 }
 
-/** 32 * sum over the 16 groups of scale_g * bsum_g (the -32 offset of Q6_K). */
+/** Per lane, 32 * sum of scale_g * bsum_g over the 16 groups (the -32 offset of Q6_K). */
 // @ts-expect-error: decorator
 @inline
-function q6kOffset(p: usize, bs: usize): i32 {
-  let s: i32 = 0;
-  for (let g = 0; g < 16; g++) s += (load<i8>(p + 192 + g) as i32) * load<i32>(bs + ((g as usize) << 2));
-  return s << 5;
+function q6kOffset(p: usize, bs: usize): v128 {
+  const sc = v128.load(p, 192);
+  const lo = i16x8.extend_low_i8x16_s(sc);
+  const hi = i16x8.extend_high_i8x16_s(sc);
+  let s = i32x4.mul(i32x4.extend_low_i16x8_s(lo), v128.load(bs));
+  s = i32x4.add(s, i32x4.mul(i32x4.extend_high_i16x8_s(lo), v128.load(bs, 16)));
+  s = i32x4.add(s, i32x4.mul(i32x4.extend_low_i16x8_s(hi), v128.load(bs, 32)));
+  s = i32x4.add(s, i32x4.mul(i32x4.extend_high_i16x8_s(hi), v128.load(bs, 48)));
+  return i32x4.shl(s, 5);
 }
 
-// @ts-expect-error: decorator
-@inline
 export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
@@ -182,7 +213,7 @@ export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
     const o = (b as usize) * 210;
     const bs = bA + ((b as usize) << 6);
     const s = hsum4i(q6kRow(p0 + o, a), q6kRow(p1 + o, a), q6kRow(p2 + o, a), q6kRow(p3 + o, a));
-    const off = i32x4(q6kOffset(p0 + o, bs), q6kOffset(p1 + o, bs), q6kOffset(p2 + o, bs), q6kOffset(p3 + o, bs));
+    const off = hsum4i(q6kOffset(p0 + o, bs), q6kOffset(p1 + o, bs), q6kOffset(p2 + o, bs), q6kOffset(p3 + o, bs));
     const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 208, p1 + o + 208, p2 + o + 208, p3 + o + 208)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
     acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
   }

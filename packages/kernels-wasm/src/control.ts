@@ -2,11 +2,19 @@
 // Int32 slots of a SharedArrayBuffer; the worker source (worker-source.ts) reads the same layout.
 
 export const SEQ = 0; // bumped once per dispatch; workers wait on it
-export const DONE = 1; // workers that finished the current dispatch
-export const NJOBS = 2; // jobs in the current dispatch (0 with OP_YIELD)
-export const OP = 3; // 0 run jobs, 1 yield to the event loop (to receive a message)
+export const DONE = 1; // workers that acknowledged an OP_YIELD
+export const NJOBS = 2; // jobs in the current dispatch
+export const OP = 3; // OP_RUN or OP_YIELD
 export const NTHREADS = 4;
 export const ERROR = 5; // set by a worker whose kernel threw
+export const OP_SEQ = 6; // the SEQ value OP belongs to (a late worker must not act on a newer OP)
+// Work is split into chunks that threads claim one at a time, so a thread the OS has descheduled
+// (these machines are shared) delays nobody: the others take its chunks.
+export const NEXT = 7; // (SEQ & 0x7ff) << 20 | next unclaimed chunk
+export const NCHUNKS = 8;
+export const CHUNK_UNITS = 9; // units per chunk
+export const CHUNKS_DONE = 10;
+export const TOTAL_UNITS = 11;
 export const JOBS = 16;
 export const JOB_SLOTS = 32;
 export const MAX_JOBS = 16;
@@ -51,7 +59,8 @@ export const FN: Record<KernelFunction, number> = Object.fromEntries(
   KERNEL_FUNCTIONS.map((name, i) => [name, i]),
 ) as Record<KernelFunction, number>;
 
-/** Unit range [a, b) of `total` units that thread `tid` of `threads` takes. */
-export function threadSlice(total: number, tid: number, threads: number): [number, number] {
-  return [Math.floor((total * tid) / threads), Math.floor((total * (tid + 1)) / threads)];
+/** The tag of dispatch `seq` in the NEXT slot. */
+export function chunkTag(seq: number): number {
+  return (seq & 0x7ff) << 20;
 }
+export const CHUNK_INDEX_MASK = 0xfffff;

@@ -587,6 +587,7 @@ export class Kernels {
 
   private dispatch(jobs: Job[], op: number): void {
     const ctrl = this.ctrl;
+    const seq = (ctrl[C.SEQ] + 1) | 0;
     let total = 0;
     jobs.forEach((job, j) => {
       if (job.args.length > C.MAX_ARGS) throw new Error(`job ${job.fn}: too many arguments`);
@@ -607,30 +608,57 @@ export class Kernels {
         else ctrl[b + C.J_ARGS + i] = v;
       });
     });
+    // About four chunks per thread: small enough to rebalance, large enough to amortize claims.
+    const per = Math.max(1, Math.ceil(total / (this.threads * 4)));
+    const nChunks = Math.ceil(total / per);
     ctrl[C.NJOBS] = jobs.length;
-    ctrl[C.OP] = op;
+    ctrl[C.TOTAL_UNITS] = total;
+    ctrl[C.CHUNK_UNITS] = per;
+    ctrl[C.NCHUNKS] = nChunks;
+    Atomics.store(ctrl, C.CHUNKS_DONE, 0);
     Atomics.store(ctrl, C.DONE, 0);
     Atomics.store(ctrl, C.ERROR, 0);
-    Atomics.add(ctrl, C.SEQ, 1);
+    Atomics.store(ctrl, C.OP, op);
+    Atomics.store(ctrl, C.OP_SEQ, seq);
+    Atomics.store(ctrl, C.NEXT, C.chunkTag(seq));
+    Atomics.store(ctrl, C.SEQ, seq);
     Atomics.notify(ctrl, C.SEQ);
-    if (op === C.OP_RUN) {
-      const [my0, my1] = C.threadSlice(total, 0, this.threads);
-      for (const job of jobs) {
-        const j = jobs.indexOf(job);
-        const b = C.JOBS + j * C.JOB_SLOTS;
-        const a = Math.max(my0, ctrl[b + C.J_U0]);
-        const z = Math.min(my1, ctrl[b + C.J_U1]);
-        if (a < z) this.callJob(job, a - ctrl[b + C.J_U0], z - ctrl[b + C.J_U0], 0);
-      }
+    if (op === C.OP_YIELD) {
+      this.waitFor(C.DONE, this.workers.length);
+      return;
     }
-    const want = this.workers.length;
-    for (let spin = 0; ; spin++) {
-      const done = Atomics.load(ctrl, C.DONE);
-      if (done >= want) break;
-      if (spin > 20000) Atomics.wait(ctrl, C.DONE, done, 1000);
+    const tag = C.chunkTag(seq);
+    for (;;) {
+      const cur = Atomics.load(ctrl, C.NEXT);
+      const idx = cur & C.CHUNK_INDEX_MASK;
+      if ((cur & ~C.CHUNK_INDEX_MASK) !== tag || idx >= nChunks) break;
+      if (Atomics.compareExchange(ctrl, C.NEXT, cur, cur + 1) !== cur) continue;
+      this.runChunk(jobs, idx * per, Math.min(idx * per + per, total));
+      Atomics.add(ctrl, C.CHUNKS_DONE, 1);
     }
+    this.waitFor(C.CHUNKS_DONE, nChunks);
     if (Atomics.load(ctrl, C.ERROR)) {
       throw new Error("a kernels worker failed (its message was logged)");
+    }
+  }
+
+  /** Units [c0, c1) of the concatenated jobs, on this thread. */
+  private runChunk(jobs: Job[], c0: number, c1: number): void {
+    let u = 0;
+    for (const job of jobs) {
+      const a = Math.max(c0, u);
+      const z = Math.min(c1, u + job.units);
+      if (a < z) this.callJob(job, a - u, z - u, 0);
+      u += job.units;
+    }
+  }
+
+  private waitFor(slot: number, value: number): void {
+    const ctrl = this.ctrl;
+    for (let spin = 0; ; spin++) {
+      const now = Atomics.load(ctrl, slot);
+      if (now >= value) return;
+      if (spin > 20000) Atomics.wait(ctrl, slot, now, 50);
     }
   }
 }

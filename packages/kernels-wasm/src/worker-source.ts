@@ -17,18 +17,17 @@ function instantiate(memory) {
   fns.push(FNS.map((n) => inst.exports[n]));
 }
 
-function runJobs() {
-  const threads = ctrl[${C.NTHREADS}];
+function runChunk(chunk) {
   const njobs = ctrl[${C.NJOBS}];
-  let total = 0;
-  for (let j = 0; j < njobs; j++) total = Math.max(total, ctrl[${C.JOBS} + j * ${C.JOB_SLOTS} + ${C.J_U1}]);
-  const my0 = Math.floor((total * tid) / threads), my1 = Math.floor((total * (tid + 1)) / threads);
+  const per = ctrl[${C.CHUNK_UNITS}];
+  const c0 = chunk * per, c1 = Math.min(c0 + per, ctrl[${C.TOTAL_UNITS}]);
   for (let j = 0; j < njobs; j++) {
     const b = ${C.JOBS} + j * ${C.JOB_SLOTS};
-    const a = Math.max(my0, ctrl[b + ${C.J_U0}]), z = Math.min(my1, ctrl[b + ${C.J_U1}]);
+    const ju0 = ctrl[b + ${C.J_U0}];
+    const a = Math.max(c0, ju0), z = Math.min(c1, ctrl[b + ${C.J_U1}]);
     if (a >= z) continue;
     const scale = ctrl[b + ${C.J_SCALE}], limit = ctrl[b + ${C.J_LIMIT}];
-    const u0 = (a - ctrl[b + ${C.J_U0}]) * scale, u1 = Math.min((z - ctrl[b + ${C.J_U0}]) * scale, limit);
+    const u0 = (a - ju0) * scale, u1 = Math.min((z - ju0) * scale, limit);
     const n = ctrl[b + ${C.J_NARGS}], floats = ctrl[b + ${C.J_FLOATS}];
     const args = new Array(n + 2);
     for (let i = 0; i < n; i++) args[i] = (floats >>> i) & 1 ? ctrlF[b + ${C.J_ARGS} + i] : ctrl[b + ${C.J_ARGS} + i];
@@ -39,21 +38,37 @@ function runJobs() {
   }
 }
 
+function claimChunks(seq) {
+  const tag = (seq & 0x7ff) << 20; // chunkTag in control.ts
+  for (;;) {
+    const cur = Atomics.load(ctrl, ${C.NEXT});
+    if ((cur & ~${C.CHUNK_INDEX_MASK}) !== tag) return;
+    const idx = cur & ${C.CHUNK_INDEX_MASK};
+    const total = ctrl[${C.NCHUNKS}];
+    if (idx >= total) return;
+    if (Atomics.compareExchange(ctrl, ${C.NEXT}, cur, cur + 1) !== cur) continue;
+    try { runChunk(idx); } catch (e) {
+      Atomics.store(ctrl, ${C.ERROR}, 1);
+      port.postMessage({ type: "error", message: String((e && e.stack) || e) });
+    }
+    if (Atomics.add(ctrl, ${C.CHUNKS_DONE}, 1) + 1 === total) Atomics.notify(ctrl, ${C.CHUNKS_DONE});
+  }
+}
+
 function loop() {
   for (;;) {
     let s = Atomics.load(ctrl, ${C.SEQ});
     for (let i = 0; s === seen && i < SPIN; i++) s = Atomics.load(ctrl, ${C.SEQ});
-    if (s === seen) { Atomics.wait(ctrl, ${C.SEQ}, seen); continue; }
+    if (s === seen) { Atomics.wait(ctrl, ${C.SEQ}, seen, 50); continue; }
     seen = s;
-    const yieldNow = ctrl[${C.OP}] === ${C.OP_YIELD};
-    let err = null;
-    if (!yieldNow) { try { runJobs(); } catch (e) { err = e; } }
-    if (err) Atomics.store(ctrl, ${C.ERROR}, 1);
-    Atomics.add(ctrl, ${C.DONE}, 1);
-    Atomics.notify(ctrl, ${C.DONE});
-    if (err) port.postMessage({ type: "error", message: String(err && err.stack || err) });
-    // After a yield the main thread sends exactly one message; its handler restarts the loop.
-    if (yieldNow) return;
+    if (ctrl[${C.OP_SEQ}] !== s) continue; // a newer dispatch is being written: look again
+    if (ctrl[${C.OP}] === ${C.OP_YIELD}) {
+      Atomics.add(ctrl, ${C.DONE}, 1);
+      Atomics.notify(ctrl, ${C.DONE});
+      // The main thread now sends exactly one message; its handler restarts the loop.
+      return;
+    }
+    claimChunks(s);
   }
 }
 
