@@ -71,7 +71,9 @@ const STAGING_BYTES = 8 << 20;
  * writer and the generators in this package always hand over fresh buffers.
  */
 class FileSink {
-  private staging = new Uint8Array(STAGING_BYTES);
+  // Two staging buffers: one may be in flight while the other fills.
+  private spare: Uint8Array | undefined;
+  private staging: Uint8Array = new Uint8Array(STAGING_BYTES);
   private staged = 0;
   private inFlight: Promise<void> = Promise.resolve();
   constructor(private readonly fh: FileHandle) {}
@@ -96,8 +98,11 @@ class FileSink {
   private async flushStaging(): Promise<void> {
     if (this.staged === 0) return;
     const full = this.staging.subarray(0, this.staged);
-    this.staging = new Uint8Array(STAGING_BYTES);
+    const next = this.spare ?? new Uint8Array(STAGING_BYTES);
+    this.spare = this.staging;
+    this.staging = next;
     this.staged = 0;
+    // enqueue waits for the previous write, which may have been `next`: only then is it free.
     await this.enqueue(full);
   }
 

@@ -107,56 +107,82 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** xoshiro128** seeded by splitmix32; `fill` writes table values driven by the stream. */
+/**
+ * xoshiro128** seeded by splitmix32. The fill loops are written out per output type and keep
+ * every intermediate a 32-bit integer: a generic or `>>> 0` version runs several times slower.
+ */
 export class NormalStream {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private readonly state = new Int32Array(4);
 
   constructor(seed: number, stream: number) {
-    let x = (seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
-    const next = () => {
+    let x = (seed ^ Math.imul(stream, 0x9e3779b9)) | 0;
+    for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) | 0;
       let z = x;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next() | 1;
+      this.state[i] = z ^ (z >>> 16);
+    }
+    this.state[3] |= 1; // never all zero
   }
 
-  /** out[i] = table[random 16 bits], two values per 32-bit draw. */
-  fill<T extends Float32Array | Uint16Array>(out: T, table: T): T {
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    const n = out.length;
-    let i = 0;
-    while (i < n) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl(s3, 11);
-      out[i++] = table[r & 0xffff];
-      if (i < n) out[i++] = table[r >>> 16];
-    }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
-    return out;
+  /** Fill `out` (n half-precision values as bits, packed in pairs; n rounded up to even) from `table`. */
+  halves(out: Uint32Array, table: Uint16Array): void {
+    fillPairs(out, table, this.state);
+  }
+
+  /** Fill `out` with float32 values drawn from `table`. */
+  floats(out: Float32Array, table: Float32Array): void {
+    fillFloats(out, table, this.state);
   }
 }
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+/** Two table entries per 32-bit draw, stored as one little-endian pair. */
+function fillPairs(out: Uint32Array, table: Uint16Array, st: Int32Array): void {
+  let s0 = st[0];
+  let s1 = st[1];
+  let s2 = st[2];
+  let s3 = st[3];
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const a = Math.imul(s1, 5);
+    const r = Math.imul((a << 7) | (a >>> 25), 9);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    out[i] = table[r & 0xffff] | (table[(r >>> 16) & 0xffff] << 16);
+  }
+  st[0] = s0;
+  st[1] = s1;
+  st[2] = s2;
+  st[3] = s3;
+}
+
+function fillFloats(out: Float32Array, table: Float32Array, st: Int32Array): void {
+  let s0 = st[0];
+  let s1 = st[1];
+  let s2 = st[2];
+  let s3 = st[3];
+  const n = out.length;
+  for (let i = 0; i < n; i += 2) {
+    const a = Math.imul(s1, 5);
+    const r = Math.imul((a << 7) | (a >>> 25), 9);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    out[i] = table[r & 0xffff];
+    if (i + 1 < n) out[i + 1] = table[(r >>> 16) & 0xffff];
+  }
+  st[0] = s0;
+  st[1] = s1;
+  st[2] = s2;
+  st[3] = s3;
 }

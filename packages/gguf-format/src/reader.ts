@@ -363,7 +363,11 @@ export function parseGgufHeader(bytes: Uint8Array, options: ParseOptions = {}): 
     const found = Array.from(bytes.subarray(0, 4), (b) =>
       b >= 32 && b < 127 ? String.fromCharCode(b) : "?",
     );
-    c.fail("GGUF_BAD_MAGIC", `expected magic "GGUF", found "${found.join("")}"`, "magic", 0);
+    throw new GgufError("GGUF_BAD_MAGIC", `expected magic "GGUF", found "${found.join("")}"`, {
+      offset: 0,
+      field: "magic",
+      hint: magicHint(bytes),
+    });
   }
   const version = c.u32("version");
   if (version !== 2 && version !== 3) {
@@ -505,6 +509,20 @@ export function parseGgufHeader(bytes: Uint8Array, options: ParseOptions = {}): 
   const dataOffset = Math.ceil(headerSize / alignment) * alignment;
   checkTensorPlacement(tensors, infoOffsets, dataOffset, fileSize);
   return { version, metadata, metadataTypes, tensors, alignment, dataOffset, headerSize, fileSize };
+}
+
+/** What the file probably is, when it is not GGUF. */
+function magicHint(bytes: Uint8Array): string {
+  const head = String.fromCharCode(...bytes.subarray(0, 4));
+  if (["lmgg", "fmgg", "tjgg"].includes(head)) {
+    return "this is an old GGML/GGJT model: reconvert the original weights to GGUF (cllama convert)";
+  }
+  if (bytes.length > 8 && bytes[8] === 0x7b)
+    return "this looks like a safetensors file: convert it first (cllama convert)";
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b)
+    return "this looks like a PyTorch checkpoint (zip): convert it first (cllama convert)";
+  if (bytes[0] === 0x0a) return "this looks like a SentencePiece tokenizer.model, not a GGUF model";
+  return "this is not a GGUF file";
 }
 
 /** Every tensor inside the file, and no two sharing a byte. */

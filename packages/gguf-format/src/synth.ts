@@ -226,6 +226,7 @@ export function synthLlama(options: SynthLlamaOptions = {}): SynthLlamaResult {
   const vocab = vocabSizeOf(tokenizer);
   const seed = (options.seed ?? 0) >>> 0;
   const chunkBytes = options.chunkBytes ?? 16 << 20;
+  const ring = new BufferRing();
 
   const tensors: GgufTensorInput[] = planTensors(dims, vocab).map((plan) => {
     const is2d = plan.shape.length === 2;
@@ -236,7 +237,7 @@ export function synthLlama(options: SynthLlamaOptions = {}): SynthLlamaResult {
       name: plan.name,
       type: tensorType,
       shape: plan.shape,
-      data: () => generateTensor(plan, tensorType, seed, chunkBytes, options.quantizeRows),
+      data: () => generateTensor(plan, tensorType, seed, chunkBytes, ring, options.quantizeRows),
     };
   });
 
@@ -262,11 +263,30 @@ export function synthLlama(options: SynthLlamaOptions = {}): SynthLlamaResult {
   return { metadata, tensors, hparams };
 }
 
+/**
+ * Chunk buffers reused round-robin. Fresh multi-megabyte typed arrays cost more than filling
+ * them (page faults and zeroing: about 4 s of CPU per GB here), so a 13 GB model reuses a few.
+ * A chunk stays valid until RING_SIZE - 1 more chunks have been pulled: the file writer keeps at
+ * most one write in flight, and `writeGgufToBytes` copies.
+ */
+const RING_SIZE = 3;
+class BufferRing {
+  private buffers: ArrayBuffer[] = [];
+  private next = 0;
+  take(bytes: number): ArrayBuffer {
+    const i = this.next;
+    this.next = (this.next + 1) % RING_SIZE;
+    if (!this.buffers[i] || this.buffers[i].byteLength < bytes) this.buffers[i] = new ArrayBuffer(bytes);
+    return this.buffers[i];
+  }
+}
+
 async function* generateTensor(
   plan: TensorPlan,
   type: GgmlType,
   seed: number,
   chunkBytes: number,
+  ring: BufferRing,
   quantizeRows?: QuantizeRowsFn,
 ): AsyncGenerator<Uint8Array> {
   const rowLength = plan.shape[0];
@@ -285,11 +305,14 @@ async function* generateTensor(
   for (let first = 0; first < rows; first += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, rows - first) * rowLength;
     if (half) {
-      const out = stream.fill(new Uint16Array(n), table as Uint16Array);
-      yield new Uint8Array(out.buffer);
+      const pairs = (n + 1) >> 1;
+      const out = new Uint32Array(ring.take(pairs * 4), 0, pairs);
+      stream.halves(out, table as Uint16Array);
+      yield new Uint8Array(out.buffer, 0, n * 2);
     } else {
-      const values = stream.fill(new Float32Array(n), table as Float32Array);
-      if (type === GgmlType.F32) yield new Uint8Array(values.buffer);
+      const values = new Float32Array(ring.take(n * 4), 0, n);
+      stream.floats(values, table as Float32Array);
+      if (type === GgmlType.F32) yield new Uint8Array(values.buffer, 0, n * 4);
       else yield (quantizeRows as QuantizeRowsFn)(type, values, n / rowLength, rowLength);
     }
     // Let the event loop breathe between chunks (progress bars, pending writes).

@@ -29,7 +29,7 @@ describe("files over 4 GB and browser sources", () => {
       metadata: { k: "v" },
       tensors: [{ name: "t", type: GgmlType.F32, shape: [2, 3], data }],
     });
-    const handle = await openGgufBlob(new Blob([bytes]), { initialReadBytes: 16 });
+    const handle = await openGgufBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]), { initialReadBytes: 16 });
     expect(handle.file.metadata.k).toBe("v");
     expect(await handle.readTensor("t")).toEqual(data);
     expect(await handle.readRows("t", 1, 2)).toEqual(data.subarray(8, 24));
