@@ -60,6 +60,34 @@ describe("worker pool", () => {
     expect(inSecond).toEqual(inOne);
   });
 
+  it("uploads roll over to new memories when one is full (the >4 GiB model path)", async () => {
+    // Keep all but 512 KiB of every memory as reserve, so each 288 KiB matrix after the first
+    // needs a new memory.
+    const k = await createKernels({ threads: 2, scratchReserve: 4 * 2 ** 30 - 2 ** 19 });
+    const bytes = blocks(WeightType.Q4_0, 1024, 512);
+    const ws = [];
+    for (let i = 0; i < 3; i++) ws.push(await k.uploadWeights(WeightType.Q4_0, 1024, 512, bytes));
+    expect(ws.map((w) => w.arena)).toEqual([0, 1, 2]);
+    expect(k.arenaCount).toBe(3);
+    const x = k.allocF32(512);
+    k.f32(x).set(randomF32(512, 9));
+    const outs = ws.map(() => k.allocF32(1024));
+    k.matmulMany(
+      ws.map((w, i) => ({ w, y: outs[i] })),
+      x,
+      1,
+    );
+    // The same matrix in three memories, one input copied into each: three identical outputs,
+    // equal to a single-thread product in one memory.
+    const single = await one.uploadWeights(WeightType.Q4_0, 1024, 512, bytes);
+    const x1 = one.allocF32(512);
+    one.f32(x1).set(randomF32(512, 9));
+    const y1 = one.allocF32(1024);
+    one.matvec(single, x1, y1);
+    for (const o of outs) expect(Array.from(k.f32(o))).toEqual(Array.from(one.f32(y1)));
+    await k.dispose();
+  });
+
   it("matmulMany runs several weights (different memories and types) in one dispatch", async () => {
     const cols = 512;
     const wa = await two.uploadWeights(WeightType.Q4_0, 64, cols, blocks(WeightType.Q4_0, 64, cols), {
