@@ -488,7 +488,7 @@ export class Kernels {
       );
     }
     const width = p.nHead * p.headDim;
-    const perThread = Math.ceil(((p.headDim + p.pos0 + p.nTok) * 4) / 64) * 64;
+    const perThread = Math.ceil(((2 * p.headDim + p.pos0 + p.nTok) * 4) / 64) * 64;
     const scratch = this.arenas[arena].scratchRegion("attention", perThread * this.threads);
     const units = p.nTok * p.nHead;
     this.run(

@@ -213,8 +213,8 @@ function attentionRef(
   return out;
 }
 
-describe("attention", () => {
-  const o = { nHead: 4, nHeadKv: 2, hd: 16, pos0: 5, nTok: 3, scale: 1 / 4 };
+describe.each([16, 64, 72])("attention, head size %i", (hd) => {
+  const o = { nHead: 4, nHeadKv: 2, hd, pos0: 5, nTok: 3, scale: 1 / Math.sqrt(hd) };
   const positions = o.pos0 + o.nTok;
   const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
   const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
