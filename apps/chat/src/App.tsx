@@ -127,6 +127,7 @@ export function ChatApp(props: ChatAppProps) {
       let sofar = "";
       setStreaming("");
       let stopped = false;
+      let stopReason: string | undefined;
       let failed: Error | undefined;
       try {
         const result = await session.send(text, {
@@ -136,6 +137,7 @@ export function ChatApp(props: ChatAppProps) {
             setStreaming(sofar);
           },
         });
+        stopReason = result.stopReason;
         stopped = result.stopReason === "aborted" || controller.signal.aborted;
         sofar = result.text || sofar;
         setStats((s) => ({
@@ -158,6 +160,11 @@ export function ChatApp(props: ChatAppProps) {
       }
       append({ role: "assistant", text: sofar, stopped });
       setTurns((old) => [...old, { role: "user", text }, { role: "assistant", text: sofar }]);
+      if (stopReason === "context")
+        notice(
+          `the context is full (${session.contextUsed} tokens): /reset starts a new conversation, or save it first with /save`,
+          true,
+        );
       if (failed) notice(`error: ${failed.message}`, true);
     },
     [append, notice],

@@ -48,12 +48,13 @@ export class FakeSession implements ChatSession {
   }
 
   get contextUsed(): number {
-    // One "token" per character: good enough to make the header move.
+    return Math.min(this.options.contextSize, this.rawContextUsed());
+  }
+
+  /** One "token" per character: good enough to make the header move and the context fill up. */
+  private rawContextUsed(): number {
     const chars = (s: string) => Array.from(s).length;
-    return Math.min(
-      this.options.contextSize,
-      chars(this.system) + this.history.reduce((n, t) => n + chars(t.text), 0),
-    );
+    return chars(this.system) + this.history.reduce((n, t) => n + chars(t.text), 0);
   }
 
   async send(
@@ -75,6 +76,10 @@ export class FakeSession implements ChatSession {
       await sleep(this.options.charDelayMs, signal);
       if (signal?.aborted) {
         stopReason = "aborted";
+        break;
+      }
+      if (this.rawContextUsed() + Array.from(produced).length >= this.options.contextSize) {
+        stopReason = "context";
         break;
       }
       produced += char;

@@ -30,7 +30,7 @@ async function startChat(options: Parameters<typeof createFakeEngine>[0] = {}, s
     <ChatApp load={engine.load} modelLabel="tiny.gguf" cwd={dir} system={system} onExit={onExit} />,
   );
   const screen = () => strip(app.lastFrame() ?? "");
-  await vi.waitFor(() => expect(screen()).toContain("/help for commands"));
+  await until(() => expect(screen()).toContain("/help for commands"));
   const session = () => engine.model.sessions[0]!;
   /** Types like a person: one key event per write. */
   const type = async (text: string) => {
@@ -42,16 +42,17 @@ async function startChat(options: Parameters<typeof createFakeEngine>[0] = {}, s
   return { app, engine, screen, session, type, onExit };
 }
 
+/** Waits for a condition; generous, because CI machines can be slow and busy. */
+const until = (check: () => void) => vi.waitFor(check, { timeout: 15_000, interval: 20 });
+
 const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
 
 describe("ChatApp", () => {
   it("shows a load progress bar, then the header with model, quantization and context", async () => {
     const engine = createFakeEngine({ loadSteps: 4, loadDelayMs: 30, name: "tiny-zh", quantization: "Q4_0" });
     const app = render(<ChatApp load={engine.load} modelLabel="tiny.gguf" cwd={dir} />);
-    await vi.waitFor(() => expect(strip(app.lastFrame() ?? "")).toMatch(/Loading tiny\.gguf .*\d+%/));
-    await vi.waitFor(() =>
-      expect(strip(app.lastFrame() ?? "")).toContain("tiny-zh · Q4_0 · ctx 0/2048 (0%)"),
-    );
+    await until(() => expect(strip(app.lastFrame() ?? "")).toMatch(/Loading tiny\.gguf .*\d+%/));
+    await until(() => expect(strip(app.lastFrame() ?? "")).toContain("tiny-zh · Q4_0 · ctx 0/2048 (0%)"));
     const progress = app.frames.map(strip).filter((f) => f.includes("Loading"));
     const percents = [...new Set(progress.map((f) => Number(f.match(/(\d+)%/)?.[1])))];
     expect(percents.length).toBeGreaterThanOrEqual(3); // the bar moves...
@@ -65,10 +66,10 @@ describe("ChatApp", () => {
     await type("背一首诗");
     app.stdin.write(ENTER);
     // Part of the answer on screen before all of it: it streams.
-    await vi.waitFor(() => expect(screen()).toMatch(/AI: 床前明月/));
+    await until(() => expect(screen()).toMatch(/AI: 床前明月/));
     expect(screen()).not.toContain("低头思故乡");
-    await vi.waitFor(() => expect(screen()).toContain("低头思故乡。"));
-    await vi.waitFor(() => expect(screen()).toMatch(/\d+\.\d tok\/s/));
+    await until(() => expect(screen()).toContain("低头思故乡。"));
+    await until(() => expect(screen()).toMatch(/\d+\.\d tok\/s/));
     expect(screen()).toContain("你: 背一首诗");
     expect(screen()).toMatch(/ctx 28\/2048/); // 4 + 24 characters in the fake's context
     app.unmount();
@@ -82,9 +83,9 @@ describe("ChatApp", () => {
     });
     await type("讲个长故事");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toMatch(/AI: 从前有座山/));
+    await until(() => expect(screen()).toMatch(/AI: 从前有座山/));
     app.stdin.write(CTRL_C);
-    await vi.waitFor(() => expect(screen()).toContain("[stopped]"));
+    await until(() => expect(screen()).toContain("[stopped]"));
     expect(session().signals[0]!.aborted).toBe(true);
     expect(onExit).not.toHaveBeenCalled();
     const stoppedAt = session().history[1]!.text;
@@ -92,8 +93,8 @@ describe("ChatApp", () => {
     // The conversation goes on.
     await type("继续");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(session().history).toHaveLength(4));
-    await vi.waitFor(() => expect(screen()).toContain("Enter sends"));
+    await until(() => expect(session().history).toHaveLength(4));
+    await until(() => expect(screen()).toContain("Enter sends"));
     app.stdin.write(CTRL_C);
     expect(onExit).toHaveBeenCalledTimes(1);
   });
@@ -103,7 +104,7 @@ describe("ChatApp", () => {
     await type("草稿");
     expect(screen()).toContain("› 草稿");
     app.stdin.write(CTRL_C);
-    await vi.waitFor(() => expect(screen()).not.toContain("草稿"));
+    await until(() => expect(screen()).not.toContain("草稿"));
     expect(onExit).not.toHaveBeenCalled();
     app.stdin.write(CTRL_D);
     expect(onExit).toHaveBeenCalledTimes(1);
@@ -113,17 +114,17 @@ describe("ChatApp", () => {
     const { app, screen, session, type } = await startChat({ reply: () => "好的。" });
     await type("你好");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(session().history).toHaveLength(2));
-    await vi.waitFor(() => expect(screen()).not.toContain("ctx 0/"));
+    await until(() => expect(session().history).toHaveLength(2));
+    await until(() => expect(screen()).not.toContain("ctx 0/"));
     await type("/reset");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("— new conversation —"));
+    await until(() => expect(screen()).toContain("— new conversation —"));
     expect(session().history).toEqual([]);
     expect(screen()).toContain("ctx 0/2048");
     // /save now writes an empty conversation
     await type("/save empty.json");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("saved 0 messages"));
+    await until(() => expect(screen()).toContain("saved 0 messages"));
     app.unmount();
   });
 
@@ -136,11 +137,11 @@ describe("ChatApp", () => {
     for (const q of ["第一问", "第二问"]) {
       await type(q);
       app.stdin.write(ENTER);
-      await vi.waitFor(() => expect(screen()).toContain(`AI: 答：${q}`));
+      await until(() => expect(screen()).toContain(`AI: 答：${q}`));
     }
     await type("/save chat.json");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("saved 4 messages to chat.json"));
+    await until(() => expect(screen()).toContain("saved 4 messages to chat.json"));
     const saved = JSON.parse(await readFile(join(dir, "chat.json"), "utf8"));
     expect(saved).toMatchObject({
       format: "cllama-chat",
@@ -159,10 +160,10 @@ describe("ChatApp", () => {
     app.stdin.write(ENTER);
     await type("/system 别的");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(session().system).toBe("别的"));
+    await until(() => expect(session().system).toBe("别的"));
     await type("/load chat.json");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("— loaded 4 messages from chat.json —"));
+    await until(() => expect(screen()).toContain("— loaded 4 messages from chat.json —"));
     expect(session().history).toEqual(saved.messages);
     expect(session().system).toBe("你是诗人");
     expect(session().sampling.temperature).toBe(0.5);
@@ -173,10 +174,10 @@ describe("ChatApp", () => {
     const { app, screen, type } = await startChat();
     await type("/load nope.json");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toMatch(/error: ENOENT/));
+    await until(() => expect(screen()).toMatch(/error: ENOENT/));
     await type("/help");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("/system <text>"));
+    await until(() => expect(screen()).toContain("/system <text>"));
     app.unmount();
   });
 
@@ -184,16 +185,25 @@ describe("ChatApp", () => {
     const { app, screen, session, type } = await startChat({ reply: () => "一二三四五", name: "tiny-zh" });
     await type("/temp 0");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("temperature 0 (greedy)"));
+    await until(() => expect(screen()).toContain("temperature 0 (greedy)"));
     expect(session().sampling.temperature).toBe(0);
     await type("hi");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("AI: 一二三四五"));
+    await until(() => expect(screen()).toContain("AI: 一二三四五"));
     await type("/stats");
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(screen()).toContain("answers 1 · tokens generated 5"));
+    await until(() => expect(screen()).toContain("answers 1 · tokens generated 5"));
     expect(screen()).toMatch(/context 7\/2048/);
     expect(screen()).toContain("model tiny-zh");
+    app.unmount();
+  });
+
+  it("says when the context is full and how to go on", async () => {
+    const { app, screen, type } = await startChat({ contextSize: 40, reply: () => "很长的回答".repeat(20) });
+    await type("你好");
+    app.stdin.write(ENTER);
+    await until(() => expect(screen()).toContain("the context is full (40 tokens): /reset"));
+    expect(screen()).toContain("ctx 40/40 (100%)");
     app.unmount();
   });
 
@@ -204,7 +214,7 @@ describe("ChatApp", () => {
     await type("第二行");
     expect(screen()).toMatch(/› 第一行\n\s+第二行/);
     app.stdin.write(ENTER);
-    await vi.waitFor(() => expect(session().history[0]).toEqual({ role: "user", text: "第一行\n第二行" }));
+    await until(() => expect(session().history[0]).toEqual({ role: "user", text: "第一行\n第二行" }));
     app.unmount();
   });
 
