@@ -140,12 +140,15 @@ describe("downloadHubFile", () => {
 
   it("gives up on a stalled server, keeps the partial, and resumes later", async () => {
     hub.misbehave.stallAfterBytes = 64_000;
-    const error = await rejection(pull("model.gguf", { idleTimeoutMs: 300 }));
+    const error = await rejection(pull("model.gguf", { idleTimeoutMs: 1000 }));
     expect(error.code).toBe("HUB_TIMEOUT");
-    expect(statSync(join(dir, "model.gguf.partial")).size).toBe(64_000);
+    expect(error.hint).toMatch(/resume/);
+    const kept = statSync(join(dir, "model.gguf.partial")).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(64_000);
     hub.misbehave.stallAfterBytes = undefined;
     const result = await pull("model.gguf");
-    expect(result.resumedFrom).toBe(64_000);
+    expect(result.resumedFrom).toBe(kept);
     expect(readFileSync(result.path).equals(model)).toBe(true);
   });
 
@@ -241,7 +244,7 @@ describe("cllama pull", () => {
   });
 
   it("stops on Ctrl-C with exit 130, never writes the final name, and resumes on the next run", async () => {
-    Object.assign(hub.misbehave, { chunkSize: 10_000, delayMs: 40 }); // about 1.2 s in all
+    Object.assign(hub.misbehave, { chunkSize: 10_000, delayMs: 80 }); // about 2.4 s in all
     const partial = join(dir, "model.gguf.partial");
     const interrupted = await runCli(["pull", "hfl/tiny-zh", "model.gguf", "-o", dir], env(), (child) => {
       const poll = setInterval(() => {
