@@ -42,23 +42,63 @@ export function softmax(x: usize, n: i32, stride: i32, scale: f32, t0: i32, t1: 
   }
 }
 
+/** e^x for four lanes (Cephes' expf: range reduction by ln 2 and a degree-6 polynomial, ~1 ulp). */
+// @ts-expect-error: decorator
+@inline
+export function expV(v: v128): v128 {
+  const x = f32x4.min(f32x4.max(v, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2);
+}
+
 export function softmaxRow(x: usize, n: i32, scale: f32): void {
-  let max = -Infinity as f32;
-  for (let i = 0; i < n; i++) {
+  const n4 = n & ~3;
+  const sv = f32x4.splat(scale);
+  let mv = f32x4.splat(-Infinity);
+  for (let i = 0; i < n4; i += 4) {
+    const o = (i as usize) << 2;
+    const v = f32x4.mul(v128.load(x + o), sv);
+    v128.store(x + o, v);
+    mv = f32x4.max(mv, v);
+  }
+  let max = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let i = n4; i < n; i++) {
     const o = (i as usize) << 2;
     const v = load<f32>(x + o) * scale;
     store<f32>(x + o, v);
     if (v > max) max = v;
   }
-  let sum: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  const maxv = f32x4.splat(max);
+  let sumv = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const o = (i as usize) << 2;
+    const e = expV(f32x4.sub(v128.load(x + o), maxv));
+    v128.store(x + o, e);
+    sumv = f32x4.add(sumv, e);
+  }
+  let sum: f64 = (f32x4.extract_lane(sumv, 0) as f64) + (f32x4.extract_lane(sumv, 1) as f64) + (f32x4.extract_lane(sumv, 2) as f64) + (f32x4.extract_lane(sumv, 3) as f64);
+  for (let i = n4; i < n; i++) {
     const o = (i as usize) << 2;
     const e = Mathf.exp(load<f32>(x + o) - max);
     store<f32>(x + o, e);
     sum += e as f64;
   }
   const inv = ((1.0 as f64) / sum) as f32;
-  for (let i = 0; i < n; i++) {
+  const iv = f32x4.splat(inv);
+  for (let i = 0; i < n4; i += 4) {
+    const o = (i as usize) << 2;
+    v128.store(x + o, f32x4.mul(v128.load(x + o), iv));
+  }
+  for (let i = n4; i < n; i++) {
     const o = (i as usize) << 2;
     store<f32>(x + o, load<f32>(x + o) * inv);
   }
