@@ -4,8 +4,8 @@
  *
  * - Symbols are integer keys: a piece id, or `vocabSize + codePoint` for a character that is no
  *   piece. Every symbol is either a piece or one character (merges only produce pieces), so a
- *   cache (left key, right key) -> merged piece id replaces sentencepiece's string lookup of the
- *   concatenation: a string is built only the first time a pair is seen.
+ *   table (left key, right key) -> merged piece id, built once from the vocabulary, replaces
+ *   sentencepiece's string lookup of the concatenation: no string is built while encoding.
  * - The agenda is a binary heap ordered by (score desc, left index asc): the same total order as
  *   sentencepiece's `std::priority_queue` comparator, so pops happen in the same order.
  * - A popped pair is stale when either side changed since it was pushed; sentencepiece detects
@@ -24,37 +24,32 @@ export interface BpeVocab {
   /** piece id of a one-character piece, by code point (BMP); -1 when none. */
   bmpCharId: Int32Array;
   astralCharId: Map<number, number>;
-  pairs: PairCache;
+  pairs: PairTable;
 }
 
-/** Pair lookups answered so far: NO_PIECE when the concatenation is no mergeable piece. */
+/** What `PairTable.get` answers for two symbols that merge into no piece. */
 export const NO_PIECE = -2;
-const ABSENT = -1;
-/** Past this many slots the cache starts over instead of growing (bounded memory on any input). */
-const MAX_SLOTS = 1 << 21;
+const EMPTY = -1;
 
 /**
- * Open-addressing hash map (left key, right key) -> merged piece id, filled lazily: a pair is
- * resolved by one string lookup the first time it is seen, so building a tokenizer costs nothing
- * and the hot loop builds no strings once the common pairs are known.
+ * Open-addressing hash map (left key, right key) -> merged piece id, holding every way a
+ * mergeable piece splits into two symbols: the only pairs that can ever merge. Lookups build no
+ * strings; anything absent answers NO_PIECE.
  */
-export class PairCache {
-  private keysA!: Int32Array;
-  private keysB!: Int32Array;
-  private values!: Int32Array;
-  private mask = 0;
-  private size = 0;
+export class PairTable {
+  private keysA: Int32Array;
+  private keysB: Int32Array;
+  private values: Int32Array;
+  private mask: number;
+  size = 0;
 
-  constructor(private readonly resolve: (a: number, b: number) => number) {
-    this.reset(1 << 14);
-  }
-
-  private reset(capacity: number): void {
-    this.keysA = new Int32Array(capacity).fill(ABSENT);
+  constructor(expected: number) {
+    let capacity = 1 << 10;
+    while (capacity < expected * 2) capacity *= 2;
+    this.keysA = new Int32Array(capacity).fill(EMPTY);
     this.keysB = new Int32Array(capacity);
     this.values = new Int32Array(capacity);
     this.mask = capacity - 1;
-    this.size = 0;
   }
 
   private static hash(a: number, b: number): number {
@@ -62,47 +57,32 @@ export class PairCache {
     return h ^ (h >>> 15);
   }
 
-  /** The merged piece id of (a, b), or NO_PIECE. */
-  get(a: number, b: number): number {
+  /** Insert or overwrite; the table was sized for all entries up front (load factor <= 1/2). */
+  set(a: number, b: number, value: number): void {
     const { keysA, keysB, mask } = this;
-    let i = PairCache.hash(a, b) & mask;
-    for (;;) {
-      const ka = keysA[i]!;
-      if (ka === ABSENT) break;
-      if (ka === a && keysB[i] === b) return this.values[i]!;
+    let i = PairTable.hash(a, b) & mask;
+    while (keysA[i] !== EMPTY) {
+      if (keysA[i] === a && keysB[i] === b) {
+        this.values[i] = value;
+        return;
+      }
       i = (i + 1) & mask;
     }
-    const value = this.resolve(a, b);
-    if (this.size * 2 >= keysA.length) {
-      this.grow();
-      this.insert(a, b, value);
-    } else {
-      keysA[i] = a;
-      keysB[i] = b;
-      this.values[i] = value;
-      this.size++;
-    }
-    return value;
-  }
-
-  private insert(a: number, b: number, value: number): void {
-    let i = PairCache.hash(a, b) & this.mask;
-    while (this.keysA[i] !== ABSENT) i = (i + 1) & this.mask;
-    this.keysA[i] = a;
-    this.keysB[i] = b;
+    keysA[i] = a;
+    keysB[i] = b;
     this.values[i] = value;
     this.size++;
   }
 
-  private grow(): void {
-    const { keysA, keysB, values } = this;
-    if (keysA.length >= MAX_SLOTS) {
-      this.reset(1 << 14);
-      return;
+  get(a: number, b: number): number {
+    const { keysA, keysB, mask } = this;
+    let i = PairTable.hash(a, b) & mask;
+    for (;;) {
+      const ka = keysA[i]!;
+      if (ka === EMPTY) return NO_PIECE;
+      if (ka === a && keysB[i] === b) return this.values[i]!;
+      i = (i + 1) & mask;
     }
-    this.reset(keysA.length * 2);
-    for (let i = 0; i < keysA.length; i++)
-      if (keysA[i] !== ABSENT) this.insert(keysA[i]!, keysB[i]!, values[i]!);
   }
 }
 
@@ -112,7 +92,8 @@ class Scratch {
   prev = new Int32Array(0);
   next = new Int32Array(0);
   frozen = new Uint8Array(0);
-  // heap entries
+  out = new Int32Array(0);
+  // agenda entries: at most n - 1 initial pairs + 2 per merge (< 3n in all)
   hScore = new Float64Array(0);
   hLeft = new Int32Array(0);
   hRight = new Int32Array(0);
@@ -121,50 +102,46 @@ class Scratch {
   hId = new Int32Array(0);
   heap = new Int32Array(0);
 
-  ensureSymbols(n: number): void {
-    if (this.key.length >= n) return;
-    const cap = Math.max(n, this.key.length * 2, 64);
-    this.key = new Int32Array(cap);
-    this.prev = new Int32Array(cap);
-    this.next = new Int32Array(cap);
-    this.frozen = new Uint8Array(cap);
-  }
-
-  ensureEntries(n: number): void {
-    if (this.hScore.length >= n) return;
-    const cap = Math.max(n, this.hScore.length * 2, 64);
-    const grow = <T extends Float64Array | Int32Array>(old: T, make: (c: number) => T): T => {
-      const next = make(cap);
-      next.set(old as never);
-      return next;
-    };
-    this.hScore = grow(this.hScore, (c) => new Float64Array(c));
-    this.hLeft = grow(this.hLeft, (c) => new Int32Array(c));
-    this.hRight = grow(this.hRight, (c) => new Int32Array(c));
-    this.hLk = grow(this.hLk, (c) => new Int32Array(c));
-    this.hRk = grow(this.hRk, (c) => new Int32Array(c));
-    this.hId = grow(this.hId, (c) => new Int32Array(c));
-    this.heap = grow(this.heap, (c) => new Int32Array(c));
+  ensure(n: number): void {
+    if (this.key.length < n) {
+      const cap = Math.max(n, this.key.length * 2, 64);
+      this.key = new Int32Array(cap);
+      this.prev = new Int32Array(cap);
+      this.next = new Int32Array(cap);
+      this.frozen = new Uint8Array(cap);
+      this.out = new Int32Array(cap);
+    }
+    const entries = 3 * n;
+    if (this.hScore.length < entries) {
+      const cap = Math.max(entries, this.hScore.length * 2, 192);
+      this.hScore = new Float64Array(cap);
+      this.hLeft = new Int32Array(cap);
+      this.hRight = new Int32Array(cap);
+      this.hLk = new Int32Array(cap);
+      this.hRk = new Int32Array(cap);
+      this.hId = new Int32Array(cap);
+      this.heap = new Int32Array(cap);
+    }
   }
 }
 
 const scratch = new Scratch();
 
 /**
- * Merge the symbols `keys[0..n)` (with `frozen` flags) and call `emit(key)` for each final
- * symbol, left to right. UNUSED results are resegmented before `emit`.
+ * Merge the symbols `keys[0..n)` (with `frozen` flags) and return the final symbol keys, left to
+ * right, in a scratch array (valid until the next call) with their count. UNUSED results are
+ * resegmented into the pair that made them.
  */
 export function bpeMerge(
   vocab: BpeVocab,
   initialKeys: Int32Array,
   initialFrozen: Uint8Array | undefined,
   n: number,
-  emit: (key: number) => void,
-): void {
-  if (n === 0) return;
+): [Int32Array, number] {
   const s = scratch;
-  s.ensureSymbols(n);
-  const { key, prev, next, frozen } = s;
+  if (n === 0) return [s.out, 0];
+  s.ensure(n);
+  const { key, prev, next, frozen, hScore, hLeft, hRight, hLk, hRk, hId, heap } = s;
   key.set(initialKeys.subarray(0, n));
   if (initialFrozen) frozen.set(initialFrozen.subarray(0, n));
   else frozen.fill(0, 0, n);
@@ -179,80 +156,105 @@ export function bpeMerge(
   let heapSize = 0;
   let entries = 0;
 
-  const less = (a: number, b: number): boolean => {
-    // true when entry a ranks below entry b (b pops first)
-    const sa = s.hScore[a]!;
-    const sb = s.hScore[b]!;
-    return sa < sb || (sa === sb && s.hLeft[a]! > s.hLeft[b]!);
-  };
-
-  const push = (left: number, right: number): void => {
-    if (left < 0 || right < 0 || frozen[left] || frozen[right]) return;
+  /** Record the pair (left, right) if it merges into a piece; returns the entry or -1. */
+  const makeEntry = (left: number, right: number): number => {
+    if (frozen[left] || frozen[right]) return -1;
     const lk = key[left]!;
     const rk = key[right]!;
     const id = pairs.get(lk, rk);
-    if (id === NO_PIECE) return;
-    if (entries >= s.hScore.length) s.ensureEntries(entries + 1);
+    if (id === NO_PIECE) return -1;
     const e = entries++;
-    s.hScore[e] = scores[id]!;
-    s.hLeft[e] = left;
-    s.hRight[e] = right;
-    s.hLk[e] = lk;
-    s.hRk[e] = rk;
-    s.hId[e] = id;
+    hScore[e] = scores[id]!;
+    hLeft[e] = left;
+    hRight[e] = right;
+    hLk[e] = lk;
+    hRk[e] = rk;
+    hId[e] = id;
     if (unused[id]) {
+      // sentencepiece's rev_merge: the last pair pushed for a piece wins
       revMerge ??= new Map();
       revMerge.set(id, [lk, rk]);
     }
-    // sift up
-    const heap = s.heap;
+    return e;
+  };
+
+  // Heap order: higher score first, then smaller left index (sentencepiece's comparator).
+  const siftDown = (start: number, e: number): void => {
+    const sc = hScore[e]!;
+    const lf = hLeft[e]!;
+    let i = start;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= heapSize) break;
+      let ce = heap[c]!;
+      let cs = hScore[ce]!;
+      if (c + 1 < heapSize) {
+        const re = heap[c + 1]!;
+        const rs = hScore[re]!;
+        if (rs > cs || (rs === cs && hLeft[re]! < hLeft[ce]!)) {
+          c++;
+          ce = re;
+          cs = rs;
+        }
+      }
+      if (cs < sc || (cs === sc && hLeft[ce]! > lf)) break;
+      heap[i] = ce;
+      i = c;
+    }
+    heap[i] = e;
+  };
+
+  const push = (left: number, right: number): void => {
+    if (left < 0 || right < 0) return;
+    const e = makeEntry(left, right);
+    if (e < 0) return;
+    const sc = hScore[e]!;
     let i = heapSize++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent]!;
-      if (!less(p, e)) break;
+      const ps = hScore[p]!;
+      if (ps > sc || (ps === sc && hLeft[p]! < left)) break;
       heap[i] = p;
       i = parent;
     }
     heap[i] = e;
   };
 
-  const pop = (): number => {
-    const heap = s.heap;
-    const top = heap[0]!;
-    const last = heap[--heapSize]!;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= heapSize) break;
-      const r = l + 1;
-      let c = l;
-      if (r < heapSize && less(heap[l]!, heap[r]!)) c = r;
-      if (!less(last, heap[c]!)) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = last;
-    return top;
-  };
-
-  s.ensureEntries(n);
-  for (let i = 1; i < n; i++) push(i - 1, i);
+  // All initial bigrams at once, then heapify: O(n) instead of n sift-ups, same pop order
+  // (the order is total, so any valid heap pops identically).
+  for (let i = 1; i < n; i++) {
+    const e = makeEntry(i - 1, i);
+    if (e >= 0) heap[heapSize++] = e;
+  }
+  for (let i = (heapSize >> 1) - 1; i >= 0; i--) siftDown(i, heap[i]!);
 
   while (heapSize > 0) {
-    const e = pop();
-    const left = s.hLeft[e]!;
-    const right = s.hRight[e]!;
-    if (key[left] !== s.hLk[e] || key[right] !== s.hRk[e]) continue;
-    key[left] = s.hId[e]!;
+    const e = heap[0]!;
+    const last = heap[--heapSize]!;
+    if (heapSize > 0) siftDown(0, last);
+    const left = hLeft[e]!;
+    const right = hRight[e]!;
+    if (key[left] !== hLk[e] || key[right] !== hRk[e]) continue; // stale
+    key[left] = hId[e]!;
     const after = next[right]!;
     next[left] = after;
     if (after >= 0) prev[after] = left;
     key[right] = -1;
     push(prev[left]!, left);
-    push(left, next[left]!);
+    push(left, after);
   }
 
+  let out = s.out;
+  let count = 0;
+  const emit = (k: number): void => {
+    if (count >= out.length) {
+      const bigger = new Int32Array(out.length * 2);
+      bigger.set(out);
+      out = s.out = bigger;
+    }
+    out[count++] = k;
+  };
   const resegment = (k: number): void => {
     if (k < vocabSize && unused[k]) {
       const pair = revMerge?.get(k);
@@ -265,8 +267,8 @@ export function bpeMerge(
     emit(k);
   };
   for (let i = 0; i !== -1; i = next[i]!) {
-    const k = key[i]!;
-    if (revMerge !== undefined) resegment(k);
-    else emit(k);
+    if (revMerge !== undefined) resegment(key[i]!);
+    else out[count++] = key[i]!;
   }
+  return [out, count];
 }

@@ -2,7 +2,7 @@
  * `SentencePieceTokenizer`: sentencepiece's BPE encoding and decoding (byte fallback included),
  * built from a `.model` file or from a GGUF's `tokenizer.ggml.*` metadata.
  */
-import { type BpeVocab, bpeMerge, NO_PIECE, PairCache } from "./bpe";
+import { type BpeVocab, bpeMerge, PairTable } from "./bpe";
 import { TokenizerError } from "./errors";
 import { type GgufTypedValue, vocabularyFromGguf, vocabularyToGguf } from "./gguf-metadata";
 import { ModelType, PieceType, parseModelProto } from "./model-proto";
@@ -276,8 +276,27 @@ export class SentencePieceTokenizer {
       if (cp < 0x10000) bmpCharId[cp] = id;
       else astralCharId.set(cp, id);
     }
-    const text = (key: number) => (key < n ? pieces[key]! : String.fromCodePoint(key - n));
-    const pairs = new PairCache((a, b) => this.pieceIds.get(text(a) + text(b)) ?? NO_PIECE);
+    // Every way a mergeable piece splits into two symbols (each a piece or one character): the
+    // only pairs that can ever merge. Anything else answers NO_PIECE without building a string.
+    let splits = 0;
+    for (const piece of this.pieceIds.keys()) splits += piece.length - 1;
+    const pairs = new PairTable(splits);
+    const keyOf = (s: string): number => {
+      const id = this.pieceIds.get(s);
+      if (id !== undefined) return id;
+      const cp = s.codePointAt(0)!;
+      return s.length === (cp > 0xffff ? 2 : 1) ? n + cp : -1;
+    };
+    for (const [piece, id] of this.pieceIds) {
+      for (let i = 1; i < piece.length; i++) {
+        const c = piece.charCodeAt(i);
+        if (c >= 0xdc00 && c < 0xe000) continue; // never split a surrogate pair
+        const a = keyOf(piece.slice(0, i));
+        if (a < 0) continue;
+        const b = keyOf(piece.slice(i));
+        if (b >= 0) pairs.set(a, b, id);
+      }
+    }
     return {
       vocabSize: n,
       scores: Float32Array.from(scores),
@@ -356,20 +375,21 @@ export class SentencePieceTokenizer {
     const byteIds = this.byteIds;
     const bytes: number[] = [];
     let lastWasUnk = false;
-    bpeMerge(bpe, keys, frozen, count, (key) => {
+    const [finalKeys, finalCount] = bpeMerge(bpe, keys, frozen, count);
+    for (let i = 0; i < finalCount; i++) {
+      const key = finalKeys[i]!;
       if (key < n) {
         out.push(key);
         lastWasUnk = false;
-        return;
+        continue;
       }
       const cp = key - n;
-      const reserved = this.reservedIds.size > 0 ? this.reservedIds.get(String.fromCodePoint(cp)) : undefined;
+      const reserved = this.reservedIds.get(String.fromCodePoint(cp));
       if (reserved !== undefined && reserved !== unkId) {
+        // a lone character that is a control/byte piece: sentencepiece's PieceToId finds it
         out.push(reserved);
         lastWasUnk = false;
-        return;
-      }
-      if (byteFallback) {
+      } else if (byteFallback) {
         bytes.length = 0;
         utf8OfCodePoint(cp, bytes);
         for (const b of bytes) out.push(byteIds[b]! >= 0 ? byteIds[b]! : unkId);
@@ -379,7 +399,7 @@ export class SentencePieceTokenizer {
         out.push(unkId);
         lastWasUnk = true;
       }
-    });
+    }
   }
 
   private escapeSpaceKey(bpe: BpeVocab): number {
