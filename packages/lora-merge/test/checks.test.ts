@@ -55,6 +55,12 @@ describe("checks before any work starts", () => {
     expect(error.message).toContain("model.layers.2.self_attn.q_proj.weight");
   });
 
+  it("refuses an adapter whose tensors do not have the rank its config says", async () => {
+    const error = await plan(baseFolder(d7), loraFolder("rank", d7, { r: 4, configR: 8 })).catch((e) => e);
+    expect(error.code).toBe("LORA_SHAPE_MISMATCH");
+    expect(error.message).toContain("r=8");
+  });
+
   it("refuses a lora_A without its lora_B", async () => {
     await expect(plan(baseFolder(d7), loraFolder("half", d7, { dropB: true }))).rejects.toMatchObject({
       code: "LORA_MISSING_TENSOR",

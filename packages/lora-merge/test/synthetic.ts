@@ -81,7 +81,14 @@ export function fakeTokenizer(n: number): Uint8Array {
 export function loraFolder(
   path: string,
   d: Dims,
-  options: { r?: number; targets?: string[]; embedRows?: number; tokenizer?: number; dropB?: boolean } = {},
+  options: {
+    r?: number;
+    configR?: number;
+    targets?: string[];
+    embedRows?: number;
+    tokenizer?: number;
+    dropB?: boolean;
+  } = {},
 ): Directory {
   const r = options.r ?? 4;
   const shapes: Record<string, number[]> = {};

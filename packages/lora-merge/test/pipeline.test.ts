@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixtureNames, fixturePath } from "@cllama/tooling/fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DeltaKernel } from "../src/index";
+import { mergeLoras } from "../src/node";
+import { tempDir } from "./helpers";
+import { baseShapes, type Dims, safetensorsOf } from "./synthetic";
+
+const llamaTokenizer = fixturePath(fixtureNames.llamaModel);
+const dims: Dims = { vocab: 32000, dim: 64, layers: 2, ff: 192 };
+
+/** A kernel that fails on its n-th call: a failure in the middle of writing. */
+function failingKernel(n: number): DeltaKernel {
+  let calls = 0;
+  return {
+    addRows() {
+      if (++calls === n) throw new Error("disk on fire");
+    },
+  };
+}
+
+describe.skipIf(!llamaTokenizer)("atomic output", () => {
+  const tmp = tempDir("pipeline");
+  const base = join(tmp.dir, "base");
+  const lora = join(tmp.dir, "lora");
+  beforeAll(() => {
+    mkdirSync(base);
+    mkdirSync(lora);
+    const config = {
+      model_type: "llama",
+      vocab_size: dims.vocab,
+      hidden_size: dims.dim,
+      intermediate_size: dims.ff,
+      num_hidden_layers: dims.layers,
+      num_attention_heads: 4,
+    };
+    writeFileSync(join(base, "config.json"), JSON.stringify(config));
+    writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(dims)));
+    const shapes: Record<string, number[]> = {};
+    for (let i = 0; i < dims.layers; i++) {
+      shapes[`base_model.model.model.layers.${i}.self_attn.q_proj.lora_A.weight`] = [4, dims.dim];
+      shapes[`base_model.model.model.layers.${i}.self_attn.q_proj.lora_B.weight`] = [dims.dim, 4];
+    }
+    writeFileSync(join(lora, "adapter_model.safetensors"), safetensorsOf(shapes));
+    writeFileSync(
+      join(lora, "adapter_config.json"),
+      JSON.stringify({ r: 4, lora_alpha: 8, target_modules: ["q_proj"] }),
+    );
+    writeFileSync(join(lora, "tokenizer.model"), readFileSync(llamaTokenizer!));
+  });
+  afterAll(() => tmp.cleanup());
+
+  it("writes the GGUF when all goes well", async () => {
+    const out = join(tmp.dir, "ok.gguf");
+    const result = await mergeLoras({ base, loras: [lora], output: out });
+    expect(result.tensors).toBe(2 + 9 * dims.layers + 1);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  for (const format of ["gguf", "safetensors"] as const) {
+    it(`leaves nothing behind when the merge fails half way (${format})`, async () => {
+      const out = join(tmp.dir, `failed-${format}`);
+      const output = format === "gguf" ? `${out}.gguf` : out;
+      const error = await mergeLoras({ base, loras: [lora], output, format, kernel: failingKernel(2) }).catch(
+        (e) => e,
+      );
+      expect(error.message).toBe("disk on fire");
+      if (format === "gguf") expect(existsSync(output)).toBe(false);
+      else expect(readdirSync(output)).toEqual([]);
+      expect(readdirSync(tmp.dir).filter((f) => f.includes("partial"))).toEqual([]);
+    });
+  }
+});
