@@ -5,8 +5,10 @@ libllama (the whole tool: type mixes, fallbacks, metadata, threads) through ctyp
 
 usage: quantize-llama.py <libdir> <in.gguf> <out.gguf> <ftype number> <nthread>
            [--pure] [--allow-requantize] [--output-tensor-type N] [--token-embedding-type N]
+       quantize-llama.py <libdir> --jobs <jobs.json>
+           (a JSON list of [in, out, ftype, nthread, flags...] runs, one process for all)
 
-Prints {"seconds": ...} on success; exits 1 when llama_model_quantize fails.
+Prints {"seconds": ...} per run (or {"error": ...}); exits 1 when a single run fails.
 """
 import ctypes
 import glob
@@ -32,10 +34,7 @@ class Params(ctypes.Structure):
     ]
 
 
-def main() -> None:
-    args = sys.argv[1:]
-    libdir, inp, out, ftype, nthread = args[:5]
-    flags = args[5:]
+def load(libdir):
     llama_path = sorted(glob.glob(os.path.join(libdir, "libllama*.so")))
     llama_path = [p for p in llama_path if "common" not in p][0]
     ctypes.CDLL(os.path.join(libdir, "libggml-base.so"), mode=ctypes.RTLD_GLOBAL)
@@ -43,6 +42,12 @@ def main() -> None:
     lib.llama_backend_init.restype = None
     lib.llama_backend_init()
     lib.llama_model_quantize_default_params.restype = Params
+    lib.llama_model_quantize.restype = ctypes.c_uint32
+    lib.llama_model_quantize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(Params)]
+    return lib
+
+
+def run(lib, inp, out, ftype, nthread, flags):
     params = lib.llama_model_quantize_default_params()
     params.nthread = int(nthread)
     params.ftype = int(ftype)
@@ -62,14 +67,23 @@ def main() -> None:
         else:
             raise SystemExit(f"unknown flag {f}")
         i += 1
-    lib.llama_model_quantize.restype = ctypes.c_uint32
-    lib.llama_model_quantize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(Params)]
     start = time.perf_counter()
     rc = lib.llama_model_quantize(inp.encode(), out.encode(), ctypes.byref(params))
     seconds = time.perf_counter() - start
-    if rc != 0:
+    return {"seconds": seconds} if rc == 0 else {"error": "llama_model_quantize failed"}
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    lib = load(args[0])
+    if args[1] == "--jobs":
+        for job in json.load(open(args[2])):
+            print(json.dumps(run(lib, *job[:4], job[4:])), flush=True)
+        return
+    result = run(lib, *args[1:5], args[5:])
+    print(json.dumps(result))
+    if "error" in result:
         raise SystemExit(1)
-    print(json.dumps({"seconds": seconds}))
 
 
 if __name__ == "__main__":

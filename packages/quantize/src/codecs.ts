@@ -6,6 +6,7 @@ import { GgmlType } from "@cllama/gguf-format";
 import * as K from "./blocks/kquants";
 import * as Q from "./blocks/legacy";
 import { bf16ToFp32, fp16Table, fp32ToBf16, fp32ToFp16 } from "./half";
+import { wasmQuantizeBlocks } from "./wasm";
 
 /** Quantize `nb` blocks from x[xo..] into y[yo..]. */
 export type QuantizeBlocks = (x: Float32Array, xo: number, y: Uint8Array, yo: number, nb: number) => void;
@@ -68,10 +69,25 @@ const table: [GgmlType, number, number, QuantizeBlocks, DequantizeBlocks, boolea
   [GgmlType.Q8_K, 256, 292, K.quantizeQ8_K, K.dequantizeQ8_K, true],
 ];
 
+/** The WebAssembly build when available (same bytes, ~4x faster), else the TypeScript port. */
+function fastest(type: GgmlType, blockSize: number, typeSize: number, js: QuantizeBlocks): QuantizeBlocks {
+  if (blockSize === 1) return js;
+  return (x, xo, y, yo, nb) => {
+    if (!wasmQuantizeBlocks(type, blockSize, typeSize, x, xo, y, yo, nb)) js(x, xo, y, yo, nb);
+  };
+}
+
 const codecs = new Map<number, BlockCodec>(
   table.map(([type, blockSize, typeSize, quantize, dequantize, activation]) => [
     type,
-    Object.freeze({ type, blockSize, typeSize, quantize, dequantize, activation: activation ?? false }),
+    Object.freeze({
+      type,
+      blockSize,
+      typeSize,
+      quantize: fastest(type, blockSize, typeSize, quantize),
+      dequantize,
+      activation: activation ?? false,
+    }),
   ]),
 );
 

@@ -7,6 +7,7 @@ import { GgmlType } from "@cllama/gguf-format";
 import { codecFor } from "./codecs";
 import { QuantizeError } from "./errors";
 import { fp16Table } from "./half";
+import { wasmConvertHalfRows } from "./wasm";
 
 let scratch = new Float32Array(0);
 
@@ -79,9 +80,12 @@ export function convertRows(srcType: GgmlType, src: Uint8Array, n: number, dstTy
       "QUANTIZE_UNSUPPORTED_TYPE",
       `cannot quantize to ${GgmlType[dstType] ?? dstType}`,
     );
-  const floats = toFloat(srcType, src, n);
-  const out = new Uint8Array((n / dst.blockSize) * dst.typeSize);
-  dst.quantize(floats, 0, out, 0, n / dst.blockSize);
+  let out = wasmConvertHalfRows(srcType, src, n, dstType, dst.blockSize, dst.typeSize);
+  if (!out) {
+    const floats = toFloat(srcType, src, n);
+    out = new Uint8Array((n / dst.blockSize) * dst.typeSize);
+    dst.quantize(floats, 0, out, 0, n / dst.blockSize);
+  }
   if (!validRowData(dstType, out)) {
     throw new QuantizeError(
       "QUANTIZE_INVALID_DATA",

@@ -255,12 +255,15 @@ export async function quantizeGgufFile(
         const count = Math.min(rowsPerChunk, nRows - first);
         next += count;
         const read = input.readRows(info, first, count);
-        const job = convert
+        const converted = convert
           ? read.then((bytes) => activePool!.run(info.type, to, count * nPerRow, bytes))
           : read;
+        const job = converted.then((out) => {
+          elementsDone += count * nPerRow;
+          return out;
+        });
         job.catch(() => {}); // observed when its turn comes; never an unhandled rejection
-        pending.push(job.then((out) => ((elementsDone += count * nPerRow), out)));
-        pending[pending.length - 1].catch(() => {});
+        pending.push(job);
       };
       while (pending.length < depth && next < nRows) submit();
       while (pending.length > 0) {

@@ -4,7 +4,7 @@
  * file type: same tensor order, types and bytes, same metadata: the same file, byte for byte.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GgmlType, LlamaFileType, parseGguf } from "@cllama/gguf-format";
@@ -19,11 +19,18 @@ const python = pythonWith(["numpy"]);
 const script = join(__dirname, "..", "..", "..", "tooling", "golden", "quantize-llama.py");
 const dir = mkdtempSync(join(tmpdir(), "quantize-file-"));
 
-function llamaQuantize(input: string, output: string, ftype: number, flags: string[] = []): boolean {
-  const run = spawnSync(python!, [script, libDir!, input, output, String(ftype), "2", ...flags], {
-    encoding: "utf8",
-  });
-  return run.status === 0;
+type Job = [input: string, output: string, ftype: number, flags?: string[]];
+
+/** llama.cpp's llama_model_quantize (2 threads) on every job in one Python process; true where it worked. */
+function llamaQuantize(jobs: Job[]): boolean[] {
+  const file = join(dir, "jobs.json");
+  writeFileSync(file, JSON.stringify(jobs.map(([i, o, f, flags]) => [i, o, f, 2, ...(flags ?? [])])));
+  const run = spawnSync(python!, [script, libDir!, "--jobs", file], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`quantize-llama.py failed: ${run.stderr}`);
+  return run.stdout
+    .trim()
+    .split("\n")
+    .map((line) => !("error" in JSON.parse(line)));
 }
 
 function describeDiff(ours: Uint8Array, theirs: Uint8Array): string {
@@ -62,9 +69,22 @@ const MODELS = {
 };
 
 describe.skipIf(!libDir || !python)("quantizeGgufFile vs llama.cpp's llama_model_quantize", () => {
+  // llama.cpp first, every model to every file type in one process (starting Python is the slow part)
   beforeAll(async () => {
-    for (const [name, model] of Object.entries(MODELS))
+    const jobs: Job[] = [];
+    for (const [name, model] of Object.entries(MODELS)) {
       await writeSynthModel(join(dir, `${name}.gguf`), model);
+      for (const ftype of supportedFtypeNames) {
+        jobs.push([
+          join(dir, `${name}.gguf`),
+          join(dir, `${name}-${ftype}-llama.gguf`),
+          ftypeFromName(ftype),
+        ]);
+      }
+    }
+    llamaQuantize(jobs).forEach((success, i) => {
+      if (!success) throw new Error(`llama.cpp failed on ${jobs[i][1]}`);
+    });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -75,8 +95,7 @@ describe.skipIf(!libDir || !python)("quantizeGgufFile vs llama.cpp's llama_model
         const ftype = ftypeFromName(name);
         const ours = join(dir, `${model}-${name}-ours.gguf`);
         const theirs = join(dir, `${model}-${name}-llama.gguf`);
-        expect(llamaQuantize(input, theirs, ftype), `llama.cpp quantizes ${model} to ${name}`).toBe(true);
-        await quantizeGgufFile(input, ours, { ftype: name, threads: 2 });
+        await quantizeGgufFile(input, ours, { ftype, threads: 2 });
         const a = new Uint8Array(readFileSync(ours));
         const b = new Uint8Array(readFileSync(theirs));
         const same = Buffer.from(a).equals(Buffer.from(b));
@@ -119,10 +138,13 @@ describe.skipIf(!libDir || !python)("quantizeGgufFile vs llama.cpp's llama_model
         options: { allowRequantize: true },
       },
     ];
-    for (const run of runs) {
+    const done = llamaQuantize(
+      runs.map((run, i) => [run.input, join(dir, `flags-${i}-llama.gguf`), run.ftype, run.flags]),
+    );
+    expect(done).toEqual(runs.map(() => true));
+    for (const [i, run] of runs.entries()) {
       const ours = join(dir, "flags-ours.gguf");
-      const theirs = join(dir, "flags-llama.gguf");
-      expect(llamaQuantize(run.input, theirs, run.ftype, run.flags), run.label).toBe(true);
+      const theirs = join(dir, `flags-${i}-llama.gguf`);
       await quantizeGgufFile(run.input, ours, { ftype: run.ftype, threads: 2, ...run.options });
       const a = new Uint8Array(readFileSync(ours));
       const b = new Uint8Array(readFileSync(theirs));

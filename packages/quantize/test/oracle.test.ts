@@ -8,6 +8,7 @@ import { GgmlType } from "@cllama/gguf-format";
 import { llamaCppLibDir, pythonWith } from "@cllama/tooling/oracles";
 import { describe, expect, it } from "vitest";
 import { dequantizeRow, fp32ToFp16, quantizeRows } from "../src/index";
+import { setWasmEnabled } from "../src/wasm";
 import { gaussian, type OracleCase, prng, runOracle } from "./oracle-cases";
 
 const libDir = llamaCppLibDir();
@@ -72,6 +73,14 @@ describe.skipIf(!libDir || !python)(`differential vs ggml_quantize_chunk (seed $
     cases.forEach((c, i) => {
       const name = `${GgmlType[c.type]} (${c.nrows}x${c.nPerRow}, seed ${seed})`;
       const ours = quantizeRows(c.type, c.data, c.nrows, c.nPerRow);
+      // the TypeScript port on the first rows too (the WebAssembly build is the default)
+      setWasmEnabled(false);
+      const js = quantizeRows(c.type, c.data.subarray(0, c.nPerRow), 1, c.nPerRow);
+      setWasmEnabled(true);
+      expect(
+        js.findIndex((b, j) => b !== results[i].bytes[j]),
+        `${name}: TypeScript port`,
+      ).toBe(-1);
       const expected = results[i].bytes;
       const first = ours.findIndex((b, j) => b !== expected[j]);
       expect(first, `${name}: first differing byte`).toBe(-1);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GgmlType } from "@cllama/gguf-format";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   bf16ToFp32,
   canQuantize,
@@ -14,6 +14,7 @@ import {
   quantizeRow,
   quantizeRows,
 } from "../src/index";
+import { setWasmEnabled, wasmQuantizes } from "../src/wasm";
 import { edgeRows, randomRows } from "./oracle-cases";
 
 interface GoldenCase {
@@ -35,12 +36,19 @@ function hex(bytes: Uint8Array, from: number): string {
   return Buffer.from(bytes.subarray(from, from + 16)).toString("hex");
 }
 
-describe("golden rows made by ggml_quantize_chunk (tooling/golden/quantize-golden.mjs)", () => {
+// Both quantizer builds must give ggml's bytes: WebAssembly (the default) and the TypeScript port.
+describe.each(["wasm", "typescript"])("golden rows made by ggml_quantize_chunk, %s quantizers", (engine) => {
+  afterAll(() => setWasmEnabled(true));
+  it("uses the intended build", () => {
+    setWasmEnabled(engine === "wasm");
+    expect(wasmQuantizes(GgmlType.Q4_K)).toBe(engine === "wasm");
+  });
   const byType = new Map<string, GoldenCase[]>();
   for (const c of golden.cases) byType.set(c.type, [...(byType.get(c.type) ?? []), c]);
 
   for (const [typeName, cases] of byType) {
     it(`${typeName}: bytes and dequantized floats equal ggml's on ${cases.length} row sets`, () => {
+      setWasmEnabled(engine === "wasm");
       const type = GgmlType[typeName as keyof typeof GgmlType];
       for (const c of cases) {
         const src = inputs.get(c.row);
