@@ -115,7 +115,7 @@ export function loraFolder(
   const files: Files = {
     "adapter_config.json": JSON.stringify({
       peft_type: "LORA",
-      r,
+      r: options.configR ?? r,
       lora_alpha: 2 * r,
       target_modules: targets,
     }),
