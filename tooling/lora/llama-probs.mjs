@@ -15,7 +15,9 @@ const model = await llama.loadModel({ modelPath });
 const context = await model.createContext({ contextSize: 128, threads: 1 });
 const sequence = context.getSequence();
 const tokens = tokenList.split(",").map(Number);
-const input = tokens.map((t, i) => (i === tokens.length - 1 ? [t, { generateNext: { probabilities: true } }] : t));
+const input = tokens.map((t, i) =>
+  i === tokens.length - 1 ? [t, { generateNext: { probabilities: true } }] : t,
+);
 const results = await sequence.controlledEvaluate(input);
 const map = results[tokens.length - 1].next.probabilities;
 const probs = new Array(model.tokens.length ?? map.size).fill(0);
