@@ -76,7 +76,9 @@ function expectOnlyTokenizerErrors(bytes: Uint8Array, counts: Record<string, num
 }
 
 describe.skipIf(!haveModels)("fuzzing the .model reader", () => {
-  it("3000 mutations of a small LLaMA model: a model or a TokenizerError, never a crash", () => {
+  it("3000 mutations of a small LLaMA model: a model or a TokenizerError, never a crash", {
+    timeout: 180_000,
+  }, () => {
     const base = smallLlama();
     expect(SentencePieceTokenizer.fromModelProto(base).encode("hello")).toBeInstanceOf(Array);
     const rnd = xorshift(12345);
@@ -87,14 +89,15 @@ describe.skipIf(!haveModels)("fuzzing the .model reader", () => {
     expect(counts.TOKENIZER_TRUNCATED).toBeGreaterThan(50);
   });
 
-  it("mutations of the full fixture files", () => {
+  // Few cases: each builds a whole 32000-piece tokenizer. The small model above carries the volume.
+  it("mutations of the full fixture files", { timeout: 180_000 }, () => {
     const rnd = xorshift(777);
     const counts: Record<string, number> = {};
     for (const path of [llamaPath, chineseSpPath]) {
       const base = readFixture(path);
-      for (let i = 0; i < 25; i++) expectOnlyTokenizerErrors(mutate(base, rnd), counts);
+      for (let i = 0; i < 8; i++) expectOnlyTokenizerErrors(mutate(base, rnd), counts);
     }
-    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(50);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(16);
   });
 
   it("every prefix length class of a truncated model is a TOKENIZER_TRUNCATED naming the offset", () => {
