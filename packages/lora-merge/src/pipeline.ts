@@ -3,7 +3,7 @@
  * stream the result to disk one tensor at a time (atomic output: nothing is left behind on failure).
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { writeGgufFile } from "@cllama/gguf-format/node";
 import { ftypeFromName } from "@cllama/quantize";
 import { quantizeGgufFile } from "@cllama/quantize/node";
@@ -123,7 +123,7 @@ async function mergeToFloat(options: MergeLorasOptions & { outType: FloatOutType
     const { metadata, tensors } = buildGguf(plan, base.params, {
       outType,
       tokenizer,
-      name: options.name,
+      name: options.name ?? basename(resolve(options.loras.at(-1) ?? options.base)),
       kernel: options.kernel,
     });
     await writeGgufFile(
