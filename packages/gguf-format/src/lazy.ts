@@ -18,7 +18,7 @@ export interface GgufByteSource {
 }
 
 export interface OpenGgufOptions {
-  /** Bytes read first; most headers fit (a 50k-token vocabulary is about 1.5 MB). */
+  /** Bytes read first (default 2 MiB); most headers fit (a 50k-token vocabulary makes about 1.1 MB). */
   initialReadBytes?: number;
   /** Refuse headers larger than this (a lying header could otherwise make us read the whole file). */
   maxHeaderBytes?: number;
@@ -35,7 +35,7 @@ export interface GgufFileHandle {
   close(): Promise<void>;
 }
 
-const DEFAULT_INITIAL = 4 << 20;
+const DEFAULT_INITIAL = 2 << 20;
 const DEFAULT_MAX_HEADER = 512 << 20;
 
 /** Read the header through `source`, growing the prefix until the header parses. */

@@ -30,7 +30,12 @@ async function readExactly(
   offset: number,
   length: number,
 ): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  // Not zero-filled: every byte is overwritten by the read (or we throw). Zeroing fresh memory
+  // costs more than the read itself for header-sized buffers.
+  // allocUnsafeSlow: its own ArrayBuffer at offset 0 (never the shared pool), so callers can lay
+  // aligned typed arrays over tensor bytes.
+  const slow = Buffer.allocUnsafeSlow(length);
+  const out = new Uint8Array(slow.buffer, slow.byteOffset, length);
   let done = 0;
   while (done < length) {
     // Reads are capped at 1 GiB each: a single read(2) returns at most ~2 GiB on Linux anyway.

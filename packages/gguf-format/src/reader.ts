@@ -304,6 +304,8 @@ function readArray(c: Cursor, field: string, depth: number, maxDepth: number): R
     return { value, descriptor };
   }
   if (itemType === GgufValueType.STRING) {
+    const fast = readShortStrings(c, count);
+    if (fast) return { value: fast, descriptor };
     // Grown by push, not preallocated: `count` is only bounded by the file size so far.
     const out: string[] = [];
     for (let i = 0; i < count; i++) out.push(c.string(field, i));
@@ -326,6 +328,60 @@ function readArray(c: Cursor, field: string, depth: number, maxDepth: number): R
   }
   descriptor.items = items;
   return { value: out as GgufArrayValue, descriptor };
+}
+
+const regionDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Fast path for arrays of short strings (vocabularies): when every length is below 128, the
+ * length prefixes are ASCII bytes, so the whole region (prefixes and strings) is decoded by ONE
+ * TextDecoder call and cut into strings by their UTF-16 lengths, counted in a walk over the
+ * bytes. If the region is valid UTF-8 and every string starts on a character boundary, each
+ * string is valid on its own. Returns undefined (the caller takes the exact, per-string path
+ * that names the bad byte) for anything unusual: long strings, bad UTF-8, a region past the
+ * bytes at hand.
+ */
+function readShortStrings(c: Cursor, count: number): string[] | undefined {
+  const bytes = c.bytes;
+  const end = bytes.length;
+  const units = new Int32Array(count);
+  let p = c.pos;
+  for (let i = 0; i < count; i++) {
+    if (p + 8 > end) return undefined;
+    const length = bytes[p];
+    if (
+      length >= 0x80 ||
+      bytes[p + 1] | bytes[p + 2] | bytes[p + 3] | bytes[p + 4] | bytes[p + 5] | bytes[p + 6] | bytes[p + 7]
+    ) {
+      return undefined;
+    }
+    p += 8;
+    const stop = p + length;
+    if (stop > end) return undefined;
+    if (length > 0 && (bytes[p] & 0xc0) === 0x80) return undefined;
+    let n = 0;
+    for (; p < stop; p++) {
+      const b = bytes[p];
+      if ((b & 0xc0) !== 0x80) n += b >= 0xf0 ? 2 : 1;
+    }
+    units[i] = n;
+  }
+  let text: string;
+  try {
+    text = regionDecoder.decode(bytes.subarray(c.pos, p));
+  } catch {
+    return undefined;
+  }
+  const out: string[] = [];
+  let q = 0;
+  for (let i = 0; i < count; i++) {
+    q += 8;
+    out.push(text.slice(q, q + units[i]));
+    q += units[i];
+  }
+  if (q !== text.length) return undefined;
+  c.pos = p;
+  return out;
 }
 
 function readArrayBigEndianHost(
