@@ -93,14 +93,16 @@ class Scratch {
   next = new Int32Array(0);
   frozen = new Uint8Array(0);
   out = new Int32Array(0);
-  // agenda entries: at most n - 1 initial pairs + 2 per merge (< 3n in all)
+  // Agenda entries (at most n - 1 initial pairs + 2 per merge: < 3n): the pair's keys when
+  // pushed and the piece it makes.
+  eLk = new Int32Array(0);
+  eRk = new Int32Array(0);
+  eId = new Int32Array(0);
+  // The heap keeps each entry's score and left index inline, in heap order, so sifting compares
+  // neighbouring memory instead of chasing entry indices (it matters on megabyte inputs).
   hScore = new Float64Array(0);
   hLeft = new Int32Array(0);
-  hRight = new Int32Array(0);
-  hLk = new Int32Array(0);
-  hRk = new Int32Array(0);
-  hId = new Int32Array(0);
-  heap = new Int32Array(0);
+  hEntry = new Int32Array(0);
 
   ensure(n: number): void {
     if (this.key.length < n) {
@@ -112,15 +114,14 @@ class Scratch {
       this.out = new Int32Array(cap);
     }
     const entries = 3 * n;
-    if (this.hScore.length < entries) {
-      const cap = Math.max(entries, this.hScore.length * 2, 192);
+    if (this.eLk.length < entries) {
+      const cap = Math.max(entries, this.eLk.length * 2, 192);
+      this.eLk = new Int32Array(cap);
+      this.eRk = new Int32Array(cap);
+      this.eId = new Int32Array(cap);
       this.hScore = new Float64Array(cap);
       this.hLeft = new Int32Array(cap);
-      this.hRight = new Int32Array(cap);
-      this.hLk = new Int32Array(cap);
-      this.hRk = new Int32Array(cap);
-      this.hId = new Int32Array(cap);
-      this.heap = new Int32Array(cap);
+      this.hEntry = new Int32Array(cap);
     }
   }
 }
@@ -141,7 +142,7 @@ export function bpeMerge(
   const s = scratch;
   if (n === 0) return [s.out, 0];
   s.ensure(n);
-  const { key, prev, next, frozen, hScore, hLeft, hRight, hLk, hRk, hId, heap } = s;
+  const { key, prev, next, frozen, eLk, eRk, eId, hScore, hLeft, hEntry } = s;
   key.set(initialKeys.subarray(0, n));
   if (initialFrozen) frozen.set(initialFrozen.subarray(0, n));
   else frozen.fill(0, 0, n);
@@ -156,7 +157,7 @@ export function bpeMerge(
   let heapSize = 0;
   let entries = 0;
 
-  /** Record the pair (left, right) if it merges into a piece; returns the entry or -1. */
+  /** Record the pair (left, next[left]) if it merges into a piece; returns the entry or -1. */
   const makeEntry = (left: number, right: number): number => {
     if (frozen[left] || frozen[right]) return -1;
     const lk = key[left]!;
@@ -164,12 +165,9 @@ export function bpeMerge(
     const id = pairs.get(lk, rk);
     if (id === NO_PIECE) return -1;
     const e = entries++;
-    hScore[e] = scores[id]!;
-    hLeft[e] = left;
-    hRight[e] = right;
-    hLk[e] = lk;
-    hRk[e] = rk;
-    hId[e] = id;
+    eLk[e] = lk;
+    eRk[e] = rk;
+    eId[e] = id;
     if (unused[id]) {
       // sentencepiece's rev_merge: the last pair pushed for a piece wins
       revMerge ??= new Map();
@@ -179,64 +177,72 @@ export function bpeMerge(
   };
 
   // Heap order: higher score first, then smaller left index (sentencepiece's comparator).
-  const siftDown = (start: number, e: number): void => {
-    const sc = hScore[e]!;
-    const lf = hLeft[e]!;
+  const siftDown = (start: number, sc: number, lf: number, e: number): void => {
     let i = start;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= heapSize) break;
-      let ce = heap[c]!;
-      let cs = hScore[ce]!;
+      let cs = hScore[c]!;
       if (c + 1 < heapSize) {
-        const re = heap[c + 1]!;
-        const rs = hScore[re]!;
-        if (rs > cs || (rs === cs && hLeft[re]! < hLeft[ce]!)) {
+        const rs = hScore[c + 1]!;
+        if (rs > cs || (rs === cs && hLeft[c + 1]! < hLeft[c]!)) {
           c++;
-          ce = re;
           cs = rs;
         }
       }
-      if (cs < sc || (cs === sc && hLeft[ce]! > lf)) break;
-      heap[i] = ce;
+      if (cs < sc || (cs === sc && hLeft[c]! > lf)) break;
+      hScore[i] = cs;
+      hLeft[i] = hLeft[c]!;
+      hEntry[i] = hEntry[c]!;
       i = c;
     }
-    heap[i] = e;
+    hScore[i] = sc;
+    hLeft[i] = lf;
+    hEntry[i] = e;
   };
 
   const push = (left: number, right: number): void => {
     if (left < 0 || right < 0) return;
     const e = makeEntry(left, right);
     if (e < 0) return;
-    const sc = hScore[e]!;
+    const sc = scores[eId[e]!]!;
     let i = heapSize++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      const ps = hScore[p]!;
-      if (ps > sc || (ps === sc && hLeft[p]! < left)) break;
-      heap[i] = p;
+      const ps = hScore[parent]!;
+      if (ps > sc || (ps === sc && hLeft[parent]! < left)) break;
+      hScore[i] = ps;
+      hLeft[i] = hLeft[parent]!;
+      hEntry[i] = hEntry[parent]!;
       i = parent;
     }
-    heap[i] = e;
+    hScore[i] = sc;
+    hLeft[i] = left;
+    hEntry[i] = e;
   };
 
   // All initial bigrams at once, then heapify: O(n) instead of n sift-ups, same pop order
   // (the order is total, so any valid heap pops identically).
   for (let i = 1; i < n; i++) {
     const e = makeEntry(i - 1, i);
-    if (e >= 0) heap[heapSize++] = e;
+    if (e < 0) continue;
+    hScore[heapSize] = scores[eId[e]!]!;
+    hLeft[heapSize] = i - 1;
+    hEntry[heapSize++] = e;
   }
-  for (let i = (heapSize >> 1) - 1; i >= 0; i--) siftDown(i, heap[i]!);
+  for (let i = (heapSize >> 1) - 1; i >= 0; i--) siftDown(i, hScore[i]!, hLeft[i]!, hEntry[i]!);
 
   while (heapSize > 0) {
-    const e = heap[0]!;
-    const last = heap[--heapSize]!;
-    if (heapSize > 0) siftDown(0, last);
-    const left = hLeft[e]!;
-    const right = hRight[e]!;
-    if (key[left] !== hLk[e] || key[right] !== hRk[e]) continue; // stale
-    key[left] = hId[e]!;
+    const left = hLeft[0]!;
+    const e = hEntry[0]!;
+    heapSize--;
+    if (heapSize > 0) siftDown(0, hScore[heapSize]!, hLeft[heapSize]!, hEntry[heapSize]!);
+    // Stale when either side changed since the push. While the left key is unchanged, the left
+    // symbol has absorbed nothing, so its right neighbour is still the pair's right side.
+    if (key[left] !== eLk[e]) continue;
+    const right = next[left]!;
+    if (key[right] !== eRk[e]) continue;
+    key[left] = eId[e]!;
     const after = next[right]!;
     next[left] = after;
     if (after >= 0) prev[after] = left;
