@@ -274,33 +274,68 @@ export function dot4Q2_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
 
 // ---------------------------------------------------------------- Q3_K (110 bytes: hmask[32], qs[64], scales[12], d)
 
-/** Scale byte i (0..15) of a Q3_K block, decoded from its 12-byte packing, minus 32. */
+/** The 16 scales of a Q3_K block (6-bit, from its 12-byte packing) as bytes, still offset by 32. */
 // @ts-expect-error: decorator
 @inline
-function q3kScale(sc: usize, i: i32): i32 {
+function q3kScales(sc: usize): v128 {
   const a0 = load<u32>(sc);
   const a1 = load<u32>(sc, 4);
   const t = load<u32>(sc, 8);
-  let v: u32;
-  const sel = i >> 2;
-  if (sel == 0) v = (a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
-  else if (sel == 1) v = (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
-  else if (sel == 2) v = ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
-  else v = ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
-  return (((v >> (((i & 3) as u32) << 3)) & 0xff) as i32) - 32;
+  let v = i32x4.splat((a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4));
+  v = i32x4.replace_lane(v, 1, (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4));
+  v = i32x4.replace_lane(v, 2, ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4));
+  return i32x4.replace_lane(v, 3, ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4));
 }
+
+/** Lane i (0..7) of an i16x8 (lane indexes must be constants: a switch picks one). */
+// @ts-expect-error: decorator
+@inline
+function lane16(v: v128, i: i32): i32 {
+  switch (i) {
+    case 0:
+      return i16x8.extract_lane_s(v, 0);
+    case 1:
+      return i16x8.extract_lane_s(v, 1);
+    case 2:
+      return i16x8.extract_lane_s(v, 2);
+    case 3:
+      return i16x8.extract_lane_s(v, 3);
+    case 4:
+      return i16x8.extract_lane_s(v, 4);
+    case 5:
+      return i16x8.extract_lane_s(v, 5);
+    case 6:
+      return i16x8.extract_lane_s(v, 6);
+    default:
+      return i16x8.extract_lane_s(v, 7);
+  }
+}
+
+// The offset term of the row last passed to q3kRow (a per-instance global: one per thread).
+let q3Offset: v128 = i32x4.splat(0);
 
 // @ts-expect-error: decorator
 @inline
-function q3kRow(p: usize, a: usize): v128 {
+function q3kRow(p: usize, a: usize, bs: usize): v128 {
   const m3 = i16x8.splat(3);
   const four = i16x8.splat(4);
   const hm0 = v128.load(p);
   const hm1 = v128.load(p + 16);
+  // scales - 32 as i16 (groups 0..7 in lo, 8..15 in hi), and 4 * sum(scale_g * bsum_g) per lane
+  const raw = q3kScales(p + 96);
+  const k32 = i16x8.splat(32);
+  const lo = i16x8.sub(i16x8.extend_low_i8x16_u(raw), k32);
+  const hi = i16x8.sub(i16x8.extend_high_i8x16_u(raw), k32);
+  let off = i32x4.mul(i32x4.extend_low_i16x8_s(lo), v128.load(bs));
+  off = i32x4.add(off, i32x4.mul(i32x4.extend_high_i16x8_s(lo), v128.load(bs, 16)));
+  off = i32x4.add(off, i32x4.mul(i32x4.extend_low_i16x8_s(hi), v128.load(bs, 32)));
+  off = i32x4.add(off, i32x4.mul(i32x4.extend_high_i16x8_s(hi), v128.load(bs, 48)));
+  q3Offset = i32x4.shl(off, 2);
   let acc = i32x4.splat(0);
   for (let h = 0; h < 2; h++) {
     const w0 = v128.load(p + 32 + ((h as usize) << 5));
     const w1 = v128.load(p + 48 + ((h as usize) << 5));
+    const scs = h ? hi : lo;
     for (let j = 0; j < 4; j++) {
       const sh = j << 1;
       const hb = (h << 2) + j;
@@ -310,24 +345,15 @@ function q3kRow(p: usize, a: usize): v128 {
       const o0 = v128.or(v128.and(i16x8.shr_u(w0, sh + 8), m3), v128.and(i16x8.shr_u(hm0, hb + 6), four));
       const e1 = v128.or(v128.and(i16x8.shr_u(w1, sh), m3), v128.and(i16x8.shl(i16x8.shr_u(hm1, hb), 2), four));
       const o1 = v128.or(v128.and(i16x8.shr_u(w1, sh + 8), m3), v128.and(i16x8.shr_u(hm1, hb + 6), four));
-      acc = i32x4.add(acc, i32x4.mul(dotG(e0, o0, ag), i32x4.splat(q3kScale(p + 96, g))));
-      acc = i32x4.add(acc, i32x4.mul(dotG(e1, o1, ag + 32), i32x4.splat(q3kScale(p + 96, g + 1))));
+      const s0 = lane16(scs, j << 1);
+      const s1 = lane16(scs, (j << 1) + 1);
+      acc = i32x4.add(acc, i32x4.mul(dotG(e0, o0, ag), i32x4.splat(s0)));
+      acc = i32x4.add(acc, i32x4.mul(dotG(e1, o1, ag + 32), i32x4.splat(s1)));
     }
   }
   return acc;
 }
 
-/** 4 * sum over groups of scale_g * bsum_g (the -4 offset of Q3_K values stored as 0..7). */
-// @ts-expect-error: decorator
-@inline
-function q3kOffset(p: usize, bs: usize): i32 {
-  let s: i32 = 0;
-  for (let g = 0; g < 16; g++) s += q3kScale(p + 96, g) * load<i32>(bs + ((g as usize) << 2));
-  return s << 2;
-}
-
-// @ts-expect-error: decorator
-@inline
 export function dot4Q3_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
@@ -337,8 +363,16 @@ export function dot4Q3_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize,
     const a = act + ((b as usize) << 9);
     const o = (b as usize) * 110;
     const bs = bA + ((b as usize) << 6);
-    const s = hsum4i(q3kRow(p0 + o, a), q3kRow(p1 + o, a), q3kRow(p2 + o, a), q3kRow(p3 + o, a));
-    const off = i32x4(q3kOffset(p0 + o, bs), q3kOffset(p1 + o, bs), q3kOffset(p2 + o, bs), q3kOffset(p3 + o, bs));
+    const r0 = q3kRow(p0 + o, a, bs);
+    const f0 = q3Offset;
+    const r1 = q3kRow(p1 + o, a, bs);
+    const f1 = q3Offset;
+    const r2 = q3kRow(p2 + o, a, bs);
+    const f2 = q3Offset;
+    const r3 = q3kRow(p3 + o, a, bs);
+    const f3 = q3Offset;
+    const s = hsum4i(r0, r1, r2, r3);
+    const off = hsum4i(f0, f1, f2, f3);
     const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 108, p1 + o + 108, p2 + o + 108, p3 + o + 108)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
     acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
   }
