@@ -191,6 +191,13 @@ function plan(
   return { planned, fallbacks: state.nFallback };
 }
 
+/** The shape as gguf.cpp writes it: `ggml_n_dims` dimensions (trailing 1s dropped, at least one). */
+function ggmlShape(shape: readonly number[]): number[] {
+  let n = shape.length;
+  while (n > 1 && shape[n - 1] === 1) n--;
+  return shape.slice(0, Math.max(1, n));
+}
+
 /** The output's metadata: the input's, in order, with the quantization keys set last. */
 function outputMetadata(file: GgufFile, ftype: LlamaFileType): Record<string, GgufTypedValue> {
   const metadata = typedMetadata(file);
@@ -283,7 +290,7 @@ export async function quantizeGgufFile(
         tensors: planned.map((p) => ({
           name: p.info.name,
           type: p.to,
-          shape: p.info.shape,
+          shape: ggmlShape(p.info.shape),
           data: () => tensorData(p),
         })),
       },
