@@ -66,7 +66,7 @@ describe.skipIf(!haveTmux)("cllama chat in a real terminal (tmux, fake engine)",
     TmuxTerminal.start([process.execPath, cli, "chat", "--fake-engine"], {
       cols: 80,
       rows: 24,
-      env: { CLLAMA_FAKE_ENGINE_DELAY_MS: "60" },
+      env: { CLLAMA_FAKE_ENGINE_DELAY_MS: "80" },
     });
 
   it("streams a Chinese answer, stops it with Ctrl-C, resets, and exits cleanly", async () => {
