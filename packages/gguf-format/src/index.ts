@@ -25,6 +25,7 @@ export {
   findTensor,
   type GgufFile,
   type GgufTensorInfo,
+  hasLlamaCppLayout,
   type ParseOptions,
   parseGguf,
   parseGgufHeader,

@@ -640,3 +640,17 @@ export function tensorData(
   const start = file.dataOffset + info.offset;
   return bytes.subarray(start, start + info.byteSize);
 }
+
+/**
+ * Whether the tensors sit where llama.cpp requires: each offset equal to the sum of the sizes of
+ * the tensors before it (in info order), each padded to the alignment. This reader accepts any
+ * aligned, non-overlapping placement; llama.cpp's loader (gguf.cpp) rejects anything else.
+ */
+export function hasLlamaCppLayout(file: Pick<GgufFile, "tensors" | "alignment">): boolean {
+  let expected = 0;
+  for (const t of file.tensors) {
+    if (t.offset !== expected) return false;
+    expected += Math.ceil(t.byteSize / file.alignment) * file.alignment;
+  }
+  return true;
+}

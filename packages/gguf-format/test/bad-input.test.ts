@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GgmlType, GgufError, parseGguf, writeGgufToBytes } from "../src/index";
+import { GgmlType, GgufError, hasLlamaCppLayout, parseGguf, writeGgufToBytes } from "../src/index";
 import { decodeUtf8 } from "../src/utf8";
 import { Raw } from "./raw";
 
@@ -162,6 +162,21 @@ describe("bad input", () => {
       .data(32, 128)
       .done();
     expect(errorOf(overlap)).toMatchObject({ code: "GGUF_TENSOR_OVERLAP", field: 'tensor "b".offset' });
+    // Aligned and apart but with a gap: readable, yet not the layout llama.cpp accepts.
+    const gap = new Raw()
+      .header(3, 2, 0)
+      .tensor("a", [4], GgmlType.F32, 0)
+      .tensor("b", [4], GgmlType.F32, 64)
+      .data(32, 96)
+      .done();
+    expect(hasLlamaCppLayout(parseGguf(gap))).toBe(false);
+    const tight = new Raw()
+      .header(3, 2, 0)
+      .tensor("a", [4], GgmlType.F32, 0)
+      .tensor("b", [4], GgmlType.F32, 32)
+      .data(32, 64)
+      .done();
+    expect(hasLlamaCppLayout(parseGguf(tight))).toBe(true);
     const misaligned = new Raw().header(3, 1, 0).tensor("a", [4], GgmlType.F32, 16).data(32, 64).done();
     expect(errorOf(misaligned)).toMatchObject({ code: "GGUF_MISALIGNED_TENSOR" });
   });
