@@ -141,9 +141,21 @@ const sftTrain = instructions(trainPoems, S.seed).map(toExample).filter((e) => e
 const sftHeld = instructions(heldPoems, S.seed + 1).map(toExample).filter((e) => e.prompt.length + e.answer.length <= S.sft.maxLen + 1);
 log(`instructions: ${sftTrain.length} train, ${sftHeld.length} held out (prompt ${sftTrain[0].prompt.length} tokens)`);
 
-const evalPretrain = T.StreamSampler.windows(heldStream, S.pretrain.seqLen, 4, tiny ? 2 : 12);
-const evalSft = [];
-for (let i = 0; i < sftHeld.length; i += 8) evalSft.push(T.exampleBatch(sftHeld.slice(i, i + 8), S.sft.maxLen, tok.eosId));
+const evalPretrain = T.StreamSampler.windows(heldStream, S.pretrain.seqLen, 4, tiny ? 2 : 8);
+// Held-out instruction batches of similar lengths, each padded only to its longest example.
+const sftBatches = (examples) => {
+  const sorted = [...examples].sort((a, b) => a.prompt.length + a.answer.length - (b.prompt.length + b.answer.length));
+  const out = [];
+  for (let i = 0; i < sorted.length; i += 8) {
+    const part = sorted.slice(i, i + 8);
+    const len = Math.max(...part.map((e) => e.prompt.length + e.answer.length - 1));
+    out.push(T.exampleBatch(part, Math.ceil(len / 4) * 4, tok.eosId));
+  }
+  return out;
+};
+const evalSft = sftBatches(sftHeld);
+// A fixed third of them for the curve during tuning (the table uses all).
+const evalSftCurve = sftBatches(sftHeld.filter((_, i) => i % 3 === 0));
 const evalBoth = (model) => ({ text: T.evaluate(model, evalPretrain), instructions: T.evaluate(model, evalSft) });
 
 const mm = await TN.createMatmul({ threads });
@@ -217,7 +229,7 @@ if (!existsSync(join(loraDir, "adapter_model.safetensors"))) {
     peakLr: S.sft.peakLr,
     warmupSteps: S.sft.warmup,
     weightDecay: 0,
-    heldOut: evalSft,
+    heldOut: evalSftCurve,
     evalEvery: tiny ? 5 : 25,
     onLog: (e) => {
       history.push(e);
@@ -271,7 +283,11 @@ writeFileSync(
     {
       series: [
         { points: pts(metrics.pretrainHistory, "loss"), color: [70, 110, 220] },
-        { points: pts(metrics.pretrainHistory, "evalLoss"), color: [220, 60, 40], dots: true },
+        {
+          points: [...(metrics.stages.init ? [[0, metrics.stages.init.text]] : []), ...pts(metrics.pretrainHistory, "evalLoss")],
+          color: [220, 60, 40],
+          dots: true,
+        },
       ],
     },
     {
