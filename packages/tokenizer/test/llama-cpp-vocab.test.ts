@@ -4,6 +4,8 @@
  * "\n__ggml_vocab_test__\n") must give the ids on the same line of the .out file (no BOS).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { parseGguf } from "@cllama/gguf-format";
 import { fixtureNames, fixturePath } from "@cllama/tooling/fixtures";
 import { describe, expect, it } from "vitest";
@@ -57,5 +59,32 @@ describe.skipIf(!have)("llama.cpp vocab test (ggml-vocab-llama-spm.gguf)", () =>
     expect(tokenizer.vocabulary.pieces).toEqual(fromModel.vocabulary.pieces);
     expect([...tokenizer.vocabulary.types]).toEqual([...fromModel.vocabulary.types]);
     expect([tokenizer.bosId, tokenizer.eosId, tokenizer.unkId]).toEqual([1, 2, 0]);
+    expect(
+      Buffer.from(tokenizer.vocabulary.scores.buffer).equals(Buffer.from(fromModel.vocabulary.scores.buffer)),
+    ).toBe(true);
+  });
+
+  it("follows sentencepiece, not llama.cpp, on the golden corpus (GGUF vocabularies alike)", () => {
+    const gz = (name: string) => gunzipSync(readFileSync(join(import.meta.dirname, "golden", name)));
+    const corpus: string[] = JSON.parse(gz("corpus.json.gz").toString("utf8")).strings;
+    const ids = gz("ids-llama.bin.gz");
+    let pos = 0;
+    const varint = () => {
+      let v = 0;
+      let scale = 1;
+      for (;;) {
+        const b = ids[pos++]!;
+        v += (b & 0x7f) * scale;
+        if (b < 0x80) return v;
+        scale *= 128;
+      }
+    };
+    const bad: number[] = [];
+    for (let i = 0; i < corpus.length; i++) {
+      const want = Array.from({ length: varint() }, varint);
+      const got = tokenizer.encode(corpus[i]!);
+      if (got.length !== want.length || got.some((id, j) => id !== want[j])) bad.push(i);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
   });
 });
