@@ -27,7 +27,12 @@ export type TensorDataSource =
   | Uint8Array
   | (() => Uint8Array | AsyncIterable<Uint8Array> | Promise<Uint8Array | AsyncIterable<Uint8Array>>);
 
-/** A tensor to write; `data` is produced when its turn comes (a function) or given up front. */
+/**
+ * A tensor to write; `data` is produced when its turn comes (a function) or given up front.
+ * Chunks are written asynchronously (the Node writer keeps one write in flight while the next
+ * chunk is produced): never modify a chunk after handing it over. Hand over fresh buffers, or
+ * rotate at least three.
+ */
 export interface GgufTensorInput {
   name: string;
   type: GgmlType;
