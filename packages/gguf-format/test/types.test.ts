@@ -54,6 +54,18 @@ describe("ggml types", () => {
     }
   });
 
+  it("matches the type table of llama.cpp's libggml-base.so (golden from tooling/golden/gguf-types.py)", () => {
+    for (const t of fromLibggml) {
+      if (t.blockSize === 0) {
+        expect(isGgmlType(t.id), t.name).toBe(false); // deprecated or removed
+        continue;
+      }
+      expect(ggmlTypeInfo(t.id), t.name).toMatchObject({ blockSize: t.blockSize, typeSize: t.typeSize });
+      expect(ggmlTypeInfo(t.id).name.toLowerCase()).toBe(t.name.toLowerCase());
+    }
+    expect(fromLibggml.filter((t) => t.blockSize > 0)).toHaveLength(ggmlTypes.length);
+  });
+
   it("rejects removed and unknown ids", () => {
     for (const id of [4, 5, 31, 32, 33, 36, 37, 38, 40, -1])
       expect(() => ggmlTypeInfo(id)).toThrow(RangeError);
