@@ -46,12 +46,37 @@ export function exitCodeFor(error: unknown): 1 | 2 | 130 {
   return isInputError(error) ? 2 : 1;
 }
 
+/**
+ * Node's file-system errors in plain words ("ENOENT: no such file or directory, open 'x.gguf'"
+ * becomes "x.gguf: no such file or directory") with a hint, when the command gave none.
+ */
+const fileSystemHints: Record<string, [string, string]> = {
+  ENOENT: ["no such file or directory", "check the path (relative paths start from the current folder)"],
+  EACCES: ["permission denied", "check the file's permissions, or write somewhere else"],
+  EPERM: ["operation not permitted", "check the file's permissions, or write somewhere else"],
+  EISDIR: ["is a folder, not a file", "give the path of a file"],
+  ENOTDIR: ["a part of the path is not a folder", "check the path"],
+  EEXIST: ["already exists", "remove it first or choose another name"],
+  ENOSPC: ["no space left on the device", "free some disk space or write to another disk"],
+  EROFS: ["the file system is read-only", "write somewhere else"],
+};
+
+function describeFileSystemError(error: Error): { message: string; hint?: string } | undefined {
+  const code = errorCode(error);
+  const known = code ? fileSystemHints[code] : undefined;
+  const path = (error as { path?: unknown }).path;
+  if (!known || typeof path !== "string" || !error.message.startsWith(`${code}:`)) return undefined;
+  return { message: `${path}: ${known[0]}`, hint: known[1] };
+}
+
 /** One line (plus an optional hint line) for stderr. */
 export function formatError(error: unknown): string {
   if (!(error instanceof Error)) return `cllama: ${String(error)}`;
   if (errorCode(error) === "INTERRUPTED") return "cllama: interrupted";
-  const hint = (error as { hint?: unknown }).hint;
-  const head = isInputError(error) ? `cllama: ${error.message}` : `cllama: internal error: ${error.message}`;
+  const plain = describeFileSystemError(error);
+  const hint = (error as { hint?: unknown }).hint ?? plain?.hint;
+  const message = plain?.message ?? error.message;
+  const head = isInputError(error) ? `cllama: ${message}` : `cllama: internal error: ${message}`;
   const lines = [head.split("\n")[0]!];
   if (typeof hint === "string" && hint) lines.push(`hint: ${hint}`);
   else if (!isInputError(error))

@@ -9,6 +9,23 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js"
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 
 describe("cllama binary", () => {
+  it("ends when the command is done, even if a library keeps idle workers", () => {
+    // A worker thread that never ends, started by an "command" through the CLI's own entry.
+    const script = `
+      import { Worker } from "node:worker_threads";
+      new Worker("setInterval(() => {}, 1000)", { eval: true });
+      process.argv = [process.argv[0], "cli.js", "--version"];
+      await import(${JSON.stringify(cli)});`;
+    const started = Date.now();
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it("prints help and exits 0", () => {
     const result = run("--help");
     expect(result.status).toBe(0);
@@ -95,6 +112,25 @@ describe("error mapping", () => {
     const bug = new TypeError("x is undefined");
     expect(exitCodeFor(bug)).toBe(1);
     expect(formatError(bug)).toMatch(/internal error/);
+  });
+
+  it("words Node's file errors plainly, with a hint", () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.gguf'"), {
+      code: "ENOENT",
+      path: "x.gguf",
+    });
+    expect(formatError(enoent)).toBe(
+      "cllama: x.gguf: no such file or directory\nhint: check the path (relative paths start from the current folder)",
+    );
+    const full = Object.assign(new Error("ENOSPC: no space left on device, write"), {
+      code: "ENOSPC",
+      path: "/o",
+    });
+    expect(formatError(full)).toMatch(
+      /^cllama: \/o: no space left on the device\nhint: free some disk space/,
+    );
+    // A command's own hint wins.
+    expect(formatError(Object.assign(enoent, { hint: "pass -m" }))).toMatch(/hint: pass -m$/);
   });
 
   it("prints the hint on its own line", () => {
