@@ -1,12 +1,13 @@
-import { describe, expect, it } from "vitest";
 import {
   GgmlType,
   ggmlTypeFromName,
   ggmlTypeInfo,
   ggmlTypes,
+  isGgmlType,
   rowByteSize,
   tensorByteSize,
 } from "../src/index";
+import fromLibggml from "./golden/ggml-types.json";
 
 // ggml's type_traits (block size, bytes per block), as ggml.c defines them.
 const GGML: Record<string, [number, number, number]> = {
