@@ -212,6 +212,8 @@ const body = [
     rows,
   ),
   "",
+  '"same ids": share of lines where the peer gives the ids sentencepiece gives (ours: every line). A merges list cannot express sentencepiece\'s BPE on the merged Chinese vocabularies: their 17,953 added pieces all score 0, and sentencepiece breaks equal scores by position in the text, while a merges list ranks each pair once.',
+  "",
   `Scaling (LLaMA vocabulary): one string without any space (${(noSpaceBytes / MB).toFixed(2)} MB of glued Chinese and English words), growing prefixes; a flat ms/MB column means linear-logarithmic time. sentencepiece on the full ${(noSpaceBytes / MB).toFixed(2)} MB: ${spNoSpace}.`,
   "",
   markdownTable(["input", "ms", "ms per MB"], scaling),
