@@ -214,6 +214,9 @@ export class SentencePieceTokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
+    if (typeof text !== "string") {
+      throw new TokenizerError("TOKENIZER_BAD_ARGUMENT", `encode expects a string, got ${typeof text}`);
+    }
     const out: number[] = [];
     if (options.bos && this.bosId >= 0) out.push(this.bosId);
     if (options.special) {

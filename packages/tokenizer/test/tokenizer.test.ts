@@ -47,6 +47,7 @@ describe.skipIf(!haveModels)("SentencePieceTokenizer (LLaMA)", () => {
     expect(() => t.decode([5, 32000])).toThrowError(TokenizerError);
     expect(() => t.decode([-1])).toThrowError(/out of range/);
     expect(() => t.idToPiece(1.5)).toThrowError(/out of range/);
+    expect(() => t.encode(42 as unknown as string)).toThrowError(/encode expects a string/);
   });
 
   it("round-trips through GGUF metadata", () => {
