@@ -108,52 +108,59 @@ function combineK45(acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, s: v1
   return f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(s)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
 }
 
-export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+/** One Q4_K row against the activation: rows are walked one at a time (a single sequential stream). */
+// @ts-expect-error: decorator
+@inline
+function rowQ4_K(p: usize, act: usize, n: i32): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
+  let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
-    const o = (b as usize) * 144;
+    const o = p + (b as usize) * 144;
     const bs = bA + ((b as usize) << 6);
-    const ps0 = pairSums(bs, 0);
-    const ps1 = pairSums(bs, 8);
-    const r0 = q4kRow(p0 + o, a, ps0, ps1);
-    const m0 = rowMins;
-    const r1 = q4kRow(p1 + o, a, ps0, ps1);
-    const m1 = rowMins;
-    const r2 = q4kRow(p2 + o, a, ps0, ps1);
-    const m2 = rowMins;
-    const r3 = q4kRow(p3 + o, a, ps0, ps1);
-    const m3 = rowMins;
-    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, hsum4i(r0, r1, r2, r3), hsum4i(m0, m1, m2, m3), load<f32>(dA + ((b as usize) << 2)));
+    const s = q4kRow(o, a, pairSums(bs, 0), pairSums(bs, 8));
+    const mins = rowMins;
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const u = i32x4.add(mins, v128.shuffle<i32>(mins, mins, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    const summ = i32x4.extract_lane(u, 0) + i32x4.extract_lane(u, 1);
+    const da = load<f32>(dA + ((b as usize) << 2));
+    acc += f16ToF32(load<u16>(o)) * da * (sumi as f32) - f16ToF32(load<u16>(o, 2)) * da * (summ as f32);
+  }
+  return acc;
+}
+
+export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  return f32x4(rowQ4_K(p0, act, n), rowQ4_K(p1, act, n), rowQ4_K(p2, act, n), rowQ4_K(p3, act, n));
+}
+
+// @ts-expect-error: decorator
+@inline
+function rowQ5_K(p: usize, act: usize, n: i32): f32 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  let acc: f32 = 0;
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = p + (b as usize) * 176;
+    const bs = bA + ((b as usize) << 6);
+    const s = q5kRow(o, a, pairSums(bs, 0), pairSums(bs, 8));
+    const mins = rowMins;
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const u = i32x4.add(mins, v128.shuffle<i32>(mins, mins, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    const summ = i32x4.extract_lane(u, 0) + i32x4.extract_lane(u, 1);
+    const da = load<f32>(dA + ((b as usize) << 2));
+    acc += f16ToF32(load<u16>(o)) * da * (sumi as f32) - f16ToF32(load<u16>(o, 2)) * da * (summ as f32);
   }
   return acc;
 }
 
 export function dot4Q5_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
-  const nk = n >> 8;
-  const dA = act + ((n as usize) << 1);
-  const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nk; b++) {
-    const a = act + ((b as usize) << 9);
-    const o = (b as usize) * 176;
-    const bs = bA + ((b as usize) << 6);
-    const ps0 = pairSums(bs, 0);
-    const ps1 = pairSums(bs, 8);
-    const r0 = q5kRow(p0 + o, a, ps0, ps1);
-    const m0 = rowMins;
-    const r1 = q5kRow(p1 + o, a, ps0, ps1);
-    const m1 = rowMins;
-    const r2 = q5kRow(p2 + o, a, ps0, ps1);
-    const m2 = rowMins;
-    const r3 = q5kRow(p3 + o, a, ps0, ps1);
-    const m3 = rowMins;
-    acc = combineK45(acc, p0 + o, p1 + o, p2 + o, p3 + o, hsum4i(r0, r1, r2, r3), hsum4i(m0, m1, m2, m3), load<f32>(dA + ((b as usize) << 2)));
-  }
-  return acc;
+  return f32x4(rowQ5_K(p0, act, n), rowQ5_K(p1, act, n), rowQ5_K(p2, act, n), rowQ5_K(p3, act, n));
 }
 
 // ---------------------------------------------------------------- Q6_K (210 bytes: ql[128], qh[64], scales[16] i8, d)
@@ -203,21 +210,26 @@ function q6kOffset(p: usize, bs: usize): v128 {
   return i32x4.shl(s, 5);
 }
 
-export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+// @ts-expect-error: decorator
+@inline
+function rowQ6_K(p: usize, act: usize, n: i32): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
+  let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
-    const o = (b as usize) * 210;
-    const bs = bA + ((b as usize) << 6);
-    const s = hsum4i(q6kRow(p0 + o, a), q6kRow(p1 + o, a), q6kRow(p2 + o, a), q6kRow(p3 + o, a));
-    const off = hsum4i(q6kOffset(p0 + o, bs), q6kOffset(p1 + o, bs), q6kOffset(p2 + o, bs), q6kOffset(p3 + o, bs));
-    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 208, p1 + o + 208, p2 + o + 208, p3 + o + 208)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
+    const o = p + (b as usize) * 210;
+    const s = i32x4.sub(q6kRow(o, a), q6kOffset(o, bA + ((b as usize) << 6)));
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    acc += f16ToF32(load<u16>(o, 208)) * load<f32>(dA + ((b as usize) << 2)) * (sumi as f32);
   }
   return acc;
+}
+
+export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  return f32x4(rowQ6_K(p0, act, n), rowQ6_K(p1, act, n), rowQ6_K(p2, act, n), rowQ6_K(p3, act, n));
 }
 
 // ---------------------------------------------------------------- Q2_K (84 bytes: scales[16], qs[64], d, dmin)
@@ -253,23 +265,25 @@ function q2kMins(p: usize, bs: usize): i32 {
 
 // @ts-expect-error: decorator
 @inline
-export function dot4Q2_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+function rowQ2_K(p: usize, act: usize, n: i32): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
+  let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
-    const a = act + ((b as usize) << 9);
-    const o = (b as usize) * 84;
-    const bs = bA + ((b as usize) << 6);
-    const s = hsum4i(q2kRow(p0 + o, a), q2kRow(p1 + o, a), q2kRow(p2 + o, a), q2kRow(p3 + o, a));
-    const mins = i32x4(q2kMins(p0 + o, bs), q2kMins(p1 + o, bs), q2kMins(p2 + o, bs), q2kMins(p3 + o, bs));
-    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 80, p1 + o + 80, p2 + o + 80, p3 + o + 80)), da);
-    const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 82, p1 + o + 82, p2 + o + 82, p3 + o + 82)), da);
-    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(s)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
+    const o = p + (b as usize) * 84;
+    const s = q2kRow(o, act + ((b as usize) << 9));
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    const summ = q2kMins(o, bA + ((b as usize) << 6));
+    const da = load<f32>(dA + ((b as usize) << 2));
+    acc += f16ToF32(load<u16>(o, 80)) * da * (sumi as f32) - f16ToF32(load<u16>(o, 82)) * da * (summ as f32);
   }
   return acc;
+}
+
+export function dot4Q2_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  return f32x4(rowQ2_K(p0, act, n), rowQ2_K(p1, act, n), rowQ2_K(p2, act, n), rowQ2_K(p3, act, n));
 }
 
 // ---------------------------------------------------------------- Q3_K (110 bytes: hmask[32], qs[64], scales[12], d)
@@ -354,29 +368,24 @@ function q3kRow(p: usize, a: usize, bs: usize): v128 {
   return acc;
 }
 
-export function dot4Q3_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+// @ts-expect-error: decorator
+@inline
+function rowQ3_K(p: usize, act: usize, n: i32): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
+  let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
-    const a = act + ((b as usize) << 9);
-    const o = (b as usize) * 110;
-    const bs = bA + ((b as usize) << 6);
-    const r0 = q3kRow(p0 + o, a, bs);
-    const f0 = q3Offset;
-    const r1 = q3kRow(p1 + o, a, bs);
-    const f1 = q3Offset;
-    const r2 = q3kRow(p2 + o, a, bs);
-    const f2 = q3Offset;
-    const r3 = q3kRow(p3 + o, a, bs);
-    const f3 = q3Offset;
-    const s = hsum4i(r0, r1, r2, r3);
-    const off = hsum4i(f0, f1, f2, f3);
-    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(p0 + o + 108, p1 + o + 108, p2 + o + 108, p3 + o + 108)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.sub(s, off))));
+    const o = p + (b as usize) * 110;
+    const r = q3kRow(o, act + ((b as usize) << 9), bA + ((b as usize) << 6));
+    const s = i32x4.sub(r, q3Offset);
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    acc += f16ToF32(load<u16>(o, 108)) * load<f32>(dA + ((b as usize) << 2)) * (sumi as f32);
   }
   return acc;
 }
 
-export { f16ToF32 };
+export function dot4Q3_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
+  return f32x4(rowQ3_K(p0, act, n), rowQ3_K(p1, act, n), rowQ3_K(p2, act, n), rowQ3_K(p3, act, n));
+}
