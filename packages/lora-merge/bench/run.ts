@@ -167,7 +167,7 @@ const rows = [
   ],
 ];
 const body = [
-  `### LoRA merge, ${small ? "small test shape" : "LLaMA-7B shape"}`,
+  `### LoRA merge, ${small ? "small test shape" : dims.layers === 32 ? "LLaMA-7B shape" : `LLaMA-7B widths, ${dims.layers} of 32 layers`}`,
   "",
   `Base: random F16 Hugging Face checkpoint, ${dims.layers} layers, hidden ${dims.dim}, FFN ${dims.ff}, 3 .bin shards (${(baseBytes / 1e9).toFixed(1)} GB). ` +
     `LoRA: r=64, alpha=128 on q,k,v,o,gate,up,down + embed_tokens/lm_head of ${vocab} rows (${(loraBytes / 1e9).toFixed(2)} GB, the Chinese-Alpaca-Plus layout). ` +
