@@ -103,6 +103,12 @@ export function valueText(value: GgufValue, float32 = false): string {
   return scalarText(value, float32);
 }
 
+function formatParams(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  return String(n);
+}
+
 function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = n;
@@ -141,10 +147,10 @@ export function inspectText(path: string, file: GgufFile, showTensors: boolean):
   const mix = [...byType].map(([type, n]) => `${n} ${type}`).join(", ");
   lines.push(
     "",
-    `tensors: ${file.tensors.length}${mix ? ` (${mix})` : ""}, ${(params / 1e9).toFixed(3)}B parameters, ${formatBytes(bytes)}`,
+    `tensors: ${file.tensors.length}${mix ? ` (${mix})` : ""}, ${formatParams(params)} parameters, ${formatBytes(bytes)}`,
   );
   if (showTensors && file.tensors.length > 0) {
-    const nameWidth = Math.max(...file.tensors.map((t) => t.name.length));
+    const nameWidth = Math.max(4, ...file.tensors.map((t) => t.name.length));
     lines.push(
       `  ${"name".padEnd(nameWidth)}  ${"type".padEnd(7)}  ${"shape".padEnd(20)}  ${"offset".padStart(14)}  bytes`,
     );
