@@ -53,7 +53,7 @@ const S = {
     ? { dim: 64, ffnDim: 192, nLayers: 2, nHeads: 2, maxSeqLen: 256, normEps: 1e-5, ropeTheta: 10000 }
     : { dim: 256, ffnDim: 704, nLayers: 4, nHeads: 4, maxSeqLen: 256, normEps: 1e-5, ropeTheta: 10000 },
   pretrain: {
-    steps: Number(args["pretrain-steps"] ?? (tiny ? 30 : 300)),
+    steps: Number(args["pretrain-steps"] ?? (tiny ? 30 : 150)),
     batch: 4,
     accum: 2,
     seqLen: 128,
@@ -62,12 +62,12 @@ const S = {
     poemRepeats: 3,
   },
   sft: {
-    steps: Number(args["sft-steps"] ?? (tiny ? 15 : 150)),
+    steps: Number(args["sft-steps"] ?? (tiny ? 15 : 80)),
     batch: 4,
     accum: 2,
     maxLen: 256,
-    peakLr: 1e-3,
-    warmup: tiny ? 2 : 10,
+    peakLr: 2e-3,
+    warmup: tiny ? 2 : 8,
     r: 8,
     alpha: 32,
   },
@@ -182,6 +182,7 @@ if (!existsSync(join(baseDir, "model.safetensors"))) {
   } else {
     model = new T.LlamaModel(config, T.initParams(config, S.seed), mm);
     metrics.stages.init = evalBoth(model);
+    saveJson("metrics.json", metrics);
     log(`initial held-out loss: text ${metrics.stages.init.text.toFixed(3)}, instructions ${metrics.stages.init.instructions.toFixed(3)}`);
   }
   log(`pre-training ${T.countParams(model.params)} parameters for ${S.pretrain.steps} steps`);

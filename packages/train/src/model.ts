@@ -268,6 +268,20 @@ export class LlamaModel {
     return result;
   }
 
+  /**
+   * x^T, computed once per input: q/k/v and gate/up share theirs. Entries die with the inputs
+   * (a WeakMap keyed by the activation array).
+   */
+  private readonly transposes = new WeakMap<Float32Array, Float32Array>();
+  private transposed(x: Float32Array, rows: number, cols: number): Float32Array {
+    let t = this.transposes.get(x);
+    if (!t) {
+      t = transpose(x, rows, cols);
+      this.transposes.set(x, t);
+    }
+    return t;
+  }
+
   /** y = x W^T (+ scale * (x A^T) B^T with LoRA). */
   private linear(name: string, x: Float32Array, n: number): [Float32Array, LinearCache] {
     const w = getParam(this.params, name);
@@ -291,7 +305,7 @@ export class LlamaModel {
     const dx = mm.abt(dy, transpose(w.data, out, inp), n, inp, out);
     const needDyT = w.grad !== null || cache.xa !== undefined;
     const dyT = needDyT ? transpose(dy, n, out) : null;
-    if (w.grad) addInto(w.grad, mm.abt(dyT!, transpose(cache.x, n, inp), out, inp, n));
+    if (w.grad) addInto(w.grad, mm.abt(dyT!, this.transposed(cache.x, n, inp), out, inp, n));
     const pair = this.lora?.pairs.get(name);
     if (pair && cache.xa) {
       const r = this.lora!.r;
@@ -301,7 +315,7 @@ export class LlamaModel {
       for (let i = 0; i < dB.length; i++) pair.b.grad![i]! += s * dB[i]!;
       const dxa = mm.abt(dy, transpose(pair.b.data, out, r), n, r, out);
       for (let i = 0; i < dxa.length; i++) dxa[i]! *= s;
-      addInto(pair.a.grad!, mm.abt(transpose(dxa, n, r), transpose(cache.x, n, inp), r, inp, n));
+      addInto(pair.a.grad!, mm.abt(transpose(dxa, n, r), this.transposed(cache.x, n, inp), r, inp, n));
       addInto(dx, mm.abt(dxa, transpose(pair.a.data, r, inp), n, inp, r));
     }
     return dx;
