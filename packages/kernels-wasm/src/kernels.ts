@@ -46,6 +46,12 @@ export interface KernelsOptions {
    * Default 256 MiB.
    */
   scratchReserve?: number;
+  /**
+   * Also place weights in memory 0. Default false: memory 0 is kept whole (up to 4 GiB) for
+   * activations and the KV cache, which may be allocated after the weights; weights go to
+   * memories 1, 2, ... (a product copies its input there and its output back: a few KB per token).
+   */
+  weightsInHome?: boolean;
 }
 
 export interface AttentionParams {
@@ -128,6 +134,7 @@ export class Kernels {
   private readonly ctrlF = new Float32Array(this.control);
   private readonly workers: PoolWorker[] = [];
   private readonly scratchReserve: number;
+  private readonly weightsInHome: boolean;
   private disposed = false;
   private ropeTable = new Float32Array(0);
 
@@ -135,6 +142,7 @@ export class Kernels {
     this.module = module;
     this.threads = threads;
     this.scratchReserve = options.scratchReserve ?? DEFAULT_SCRATCH_RESERVE;
+    this.weightsInHome = options.weightsInHome ?? false;
     this.arenas.push(Arena.create(0, module, options.initialBytes ?? 16 * 2 ** 20));
     this.ctrl[C.NTHREADS] = threads;
   }
@@ -225,9 +233,10 @@ export class Kernels {
   }
 
   /**
-   * Copy a weight matrix in (ggml row layout, as stored in GGUF). It goes to the first arena with
-   * room, or a new one: each WebAssembly memory holds at most 4 GiB, so models larger than that
-   * spread over several memories. Async because a new memory must reach every worker.
+   * Copy a weight matrix in (ggml row layout, as stored in GGUF). It goes to the first weight
+   * memory (1, 2, ...; memory 0 too with `weightsInHome`) with room, or a new one: each
+   * WebAssembly memory holds at most 4 GiB, so models larger than that spread over several
+   * memories. `arena` forces a memory. Async because a new memory must reach every worker.
    */
   async uploadWeights(
     type: number,
@@ -249,7 +258,9 @@ export class Kernels {
     let arena =
       options.arena !== undefined
         ? this.arenaOf(options.arena)
-        : this.arenas.find((a) => a.free >= bytes + 64 + this.scratchReserve);
+        : this.arenas.find(
+            (a) => (a.index > 0 || this.weightsInHome) && a.free >= bytes + 64 + this.scratchReserve,
+          );
     if (!arena) arena = await this.addArena();
     const ptr = arena.alloc(bytes, `${info.name} weights ${rows} x ${cols}`);
     arena.bytesView(ptr, bytes).set(data);
