@@ -18,9 +18,9 @@ export function registerConvert(program: Command): void {
   const command = program
     .command("convert")
     .description(
-      "Convert a LLaMA checkpoint to GGUF: Hugging Face (config.json + safetensors or pytorch_model*.bin)\n" +
-        "or Meta (params.json + consolidated.*.pth). One tensor in memory at a time; pickles are read\n" +
-        "without executing anything.",
+      "Convert a LLaMA checkpoint to GGUF: Hugging Face (config.json + safetensors or " +
+        "pytorch_model*.bin) or Meta (params.json + consolidated.*.pth). One tensor in memory at a " +
+        "time; pickles are read without executing anything.",
     )
     .argument("<checkpoint>", "folder holding the checkpoint")
     .requiredOption("-o, --output <file>", "GGUF file to write")

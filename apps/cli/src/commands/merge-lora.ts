@@ -35,18 +35,13 @@ export function registerMergeLora(program: Command): void {
   const command = program
     .command("merge-lora")
     .description(
-      "Merge PEFT LoRA adapters into a LLaMA checkpoint, in the order given (Chinese-Alpaca-Plus:\n" +
-        "--lora chinese-llama-plus-lora --lora chinese-alpaca-plus-lora), exactly as the Chinese-LLaMA-Alpaca\n" +
-        "merge script does, one tensor at a time. The tokenizer comes from the last LoRA. Everything is\n" +
-        "checked before any work starts (tokenizer vs embedding size, order, base size, missing files).",
+      "Merge PEFT LoRA adapters into a LLaMA checkpoint in the order given, exactly as the " +
+        "Chinese-LLaMA-Alpaca merge script does, one tensor in memory at a time. The tokenizer comes " +
+        "from the last LoRA. Everything is checked before any work starts (tokenizer vs embedding " +
+        "size, LoRA order, base size, missing files).",
     )
     .requiredOption("--base <dir>", "base model folder (Hugging Face or Meta format)")
-    .requiredOption(
-      "--lora <dir>",
-      "LoRA folder (adapter_config.json); repeat, applied in order",
-      collect,
-      [],
-    )
+    .requiredOption("--lora <dir>", "LoRA folder (adapter_config.json); repeat, applied in order", collect)
     .requiredOption("-o, --output <path>", "GGUF file, or a folder with --format safetensors")
     .option("--outtype <type>", "f32, f16, bf16, or a quantization type (q8_0, q4_0, q4_k_m, ...)", "f16")
     .option("-t, --threads <n>", "threads for quantized output types", (v) => Number.parseInt(v, 10))
@@ -90,6 +85,6 @@ export function registerMergeLora(program: Command): void {
   ]);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
