@@ -2,7 +2,11 @@ import { GgmlType, type SynthLlamaOptions, synthLlama, writeGgufToBytes } from "
 import { quantizeRows } from "@cllama/quantize";
 
 /** A random-weight LLaMA GGUF in memory (gguf-format's synthLlama, quantized with @cllama/quantize). */
-export async function synthModelBytes(options: SynthLlamaOptions = {}): Promise<Uint8Array> {
+export async function synthModelBytes(
+  options: SynthLlamaOptions = {},
+  extraMetadata: Record<string, unknown> = {},
+): Promise<Uint8Array> {
   const synth = synthLlama({ type: GgmlType.F32, quantizeRows, ...options });
+  Object.assign(synth.metadata, extraMetadata);
   return writeGgufToBytes(synth);
 }

@@ -21,6 +21,8 @@ interface Case {
   type: GgmlType;
   /** Bound on |log p(llama.cpp) - log p(ours)| at any position (see below). */
   maxLogProbDiff: number;
+  /** Extra llama.* keys (RoPE scaling). */
+  metadata?: Record<string, unknown>;
 }
 
 /**
@@ -51,6 +53,28 @@ const cases: Case[] = [
   { name: "Q5_1", dims: small, type: GgmlType.Q5_1, maxLogProbDiff: 5e-2 },
   { name: "Q4_K", dims: kquant, type: GgmlType.Q4_K, maxLogProbDiff: 5e-2 },
   { name: "Q6_K", dims: kquant, type: GgmlType.Q6_K, maxLogProbDiff: 5e-2 },
+  {
+    name: "linear RoPE scaling x4, freq_base 500000",
+    dims: small,
+    type: GgmlType.F32,
+    maxLogProbDiff: 5e-4,
+    metadata: {
+      "llama.rope.freq_base": { type: "FLOAT32", value: 500000 },
+      "llama.rope.scaling.type": { type: "STRING", value: "linear" },
+      "llama.rope.scaling.factor": { type: "FLOAT32", value: 4 },
+    },
+  },
+  {
+    name: "YaRN x4 from a 64-token original context",
+    dims: small,
+    type: GgmlType.F32,
+    maxLogProbDiff: 5e-4,
+    metadata: {
+      "llama.rope.scaling.type": { type: "STRING", value: "yarn" },
+      "llama.rope.scaling.factor": { type: "FLOAT32", value: 4 },
+      "llama.rope.scaling.original_context_length": { type: "UINT32", value: 64 },
+    },
+  },
   {
     name: "49,953 vocabulary, F16",
     dims: { ...small, layers: 1, vocab: 49953 },
@@ -93,7 +117,7 @@ describe.skipIf(!oracle)("differential: llama.cpp (node-llama-cpp) vs the TypeSc
     for (const backend of ["wasm", "reference"] as const) {
       if (backend === "reference" && c.dims.vocab === 49953) continue; // covered by wasm; slow in TS
       it(`[${backend}] ${c.name}: 64 greedy tokens, top-1 >= 99%, log-probs within ${c.maxLogProbDiff}, ppl within 0.5%`, async () => {
-        const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 });
+        const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 }, c.metadata);
         const path = join(dir, `${c.name.replace(/\W+/g, "_")}.gguf`);
         writeFileSync(path, bytes);
         const ours = await loadModel(bytes, { contextSize: 256, backend, threads: 2 });
