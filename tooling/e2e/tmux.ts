@@ -37,6 +37,8 @@ function interactiveEnv(extra: Record<string, string | undefined> = {}): NodeJS.
     env[key] = value;
   }
   env.LANG = env.LANG && /utf-?8/i.test(env.LANG) ? env.LANG : "C.UTF-8";
+  if (env.LC_ALL && !/utf-?8/i.test(env.LC_ALL)) env.LC_ALL = "C.UTF-8";
+  if (env.LC_CTYPE && !/utf-?8/i.test(env.LC_CTYPE)) env.LC_CTYPE = "C.UTF-8";
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
@@ -67,6 +69,7 @@ export class TmuxTerminal {
     const result = spawnSync(
       "tmux",
       [
+        "-u", // UTF-8 whatever the locale says (CI machines often run with LANG=C)
         "-L",
         socket,
         "-f",
@@ -89,7 +92,7 @@ export class TmuxTerminal {
   }
 
   private tmux(args: string[]): string {
-    const result = spawnSync("tmux", ["-L", this.socket, ...args], { encoding: "utf8" });
+    const result = spawnSync("tmux", ["-u", "-L", this.socket, ...args], { encoding: "utf8" });
     if (result.status !== 0) throw new Error(`tmux ${args[0]} failed: ${result.stderr.trim()}`);
     return result.stdout;
   }
