@@ -10,6 +10,7 @@ import { convertCheckpoint, mergeLoras } from "../src/node";
 import { bitsEqual, python, runTools, tempDir, toolingDir } from "./helpers";
 
 const llamaTokenizer = fixturePath(fixtureNames.llamaModel);
+const chineseSp = fixturePath(fixtureNames.chineseSpModel);
 const llamaCpp = nodeLlamaCppDir();
 const TOKENS = "1,450,4996,17354,1701,29916,263,1243";
 
@@ -47,7 +48,7 @@ function compare(a: number[], b: number[]) {
   return { worst, kl, sameArgmax: argmax(a) === argmax(b) };
 }
 
-describe.skipIf(!python || !llamaCpp || !llamaTokenizer)(
+describe.skipIf(!python || !llamaCpp || !llamaTokenizer || !chineseSp)(
   "converted models in llama.cpp vs a PyTorch forward pass",
   () => {
     const tmp = tempDir("convert");
@@ -148,11 +149,54 @@ describe.skipIf(!python || !llamaCpp || !llamaTokenizer)(
         "--out",
         join(d, "merged.ref.safetensors"),
       ]);
+      // Chinese-Alpaca-Plus-like chain: a second LoRA grows the vocabulary to 49953 and brings the
+      // merged LLaMA + Chinese tokenizer
+      const zhTokenizer = join(d, "chinese-llama.model");
+      jobs.push([
+        "fixtures.py",
+        "tokenizer",
+        "--out",
+        zhTokenizer,
+        "--base",
+        llamaTokenizer!,
+        "--extra",
+        chineseSp!,
+      ]);
+      jobs.push([
+        "fixtures.py",
+        "lora",
+        "--out",
+        join(d, "zh-lora"),
+        ...dims,
+        "--vocab",
+        "49953",
+        "--r",
+        "8",
+        "--alpha",
+        "32",
+        "--save-embeddings",
+        "--seed",
+        "13",
+        "--tokenizer",
+        zhTokenizer,
+      ]);
+      jobs.push([
+        "reference_merge.py",
+        "--base",
+        join(d, "base"),
+        "--lora",
+        join(d, "lora"),
+        "--lora",
+        join(d, "zh-lora"),
+        "--out",
+        join(d, "zh.ref.safetensors"),
+      ]);
       const forwards: [string, string[]][] = [
         ["hf", forward(join(d, "hf", "config.json"), join(d, "hf"))],
         ["tied", forward(join(d, "tied", "config.json"), join(d, "tied"))],
         ["meta", forward(join(d, "meta.config.json"), join(d, "meta.ref.safetensors"))],
         ["merged", forward(join(d, "base", "config.json"), join(d, "merged.ref.safetensors"))],
+        ["zh", forward(join(d, "base", "config.json"), join(d, "zh.ref.safetensors"))],
       ];
       const outputs = runTools([...jobs, ...forwards.map(([, job]) => job)]);
       forwards.forEach(([name], i) => {
@@ -213,6 +257,27 @@ describe.skipIf(!python || !llamaCpp || !llamaTokenizer)(
         outType: "f16",
       });
       const r = compare(llamaCppProbs(out), torch.merged!);
+      expect(r.sameArgmax).toBe(true);
+      expect(r.worst).toBeLessThan(2e-2);
+    });
+
+    it("two LoRAs growing the vocabulary 32000 -> 49953, tokenizer from the last one", async () => {
+      const out = join(tmp.dir, "zh.gguf");
+      const result = await mergeLoras({
+        base: join(tmp.dir, "base"),
+        loras: [join(tmp.dir, "lora"), join(tmp.dir, "zh-lora")],
+        output: out,
+        outType: "f16",
+      });
+      expect(result.vocabSize).toBe(49953);
+      const gguf = await openGgufFile(out);
+      const meta = gguf.file.metadata;
+      const embd = gguf.file.tensors.find((t) => t.name === "token_embd.weight")!;
+      await gguf.close();
+      expect((meta["tokenizer.ggml.tokens"] as string[]).length).toBe(49953);
+      expect(meta["llama.vocab_size"]).toBe(49953);
+      expect(embd.shape).toEqual([64, 49953]);
+      const r = compare(llamaCppProbs(out), torch.zh!);
       expect(r.sameArgmax).toBe(true);
       expect(r.worst).toBeLessThan(2e-2);
     });
