@@ -23,6 +23,8 @@ interface Case {
   maxLogProbDiff: number;
   /** Extra llama.* keys (RoPE scaling). */
   metadata?: Record<string, unknown>;
+  /** Drop output.weight: the embeddings are tied. */
+  tied?: boolean;
 }
 
 /**
@@ -53,6 +55,18 @@ const cases: Case[] = [
   { name: "Q5_1", dims: small, type: GgmlType.Q5_1, maxLogProbDiff: 5e-2 },
   { name: "Q4_K", dims: kquant, type: GgmlType.Q4_K, maxLogProbDiff: 5e-2 },
   { name: "Q6_K", dims: kquant, type: GgmlType.Q6_K, maxLogProbDiff: 5e-2 },
+  { name: "Q2_K", dims: kquant, type: GgmlType.Q2_K, maxLogProbDiff: 5e-2 },
+  { name: "Q3_K", dims: kquant, type: GgmlType.Q3_K, maxLogProbDiff: 5e-2 },
+  { name: "Q5_K", dims: kquant, type: GgmlType.Q5_K, maxLogProbDiff: 5e-2 },
+  // Tied: token_embd (std 1) doubles as the output matrix, so logits are ~8x larger than with
+  // output.weight (std 1/sqrt(dim)); F32 keeps the comparison free of activation rounding flips.
+  {
+    name: "tied embeddings (no output.weight)",
+    dims: small,
+    type: GgmlType.F32,
+    maxLogProbDiff: 5e-3,
+    tied: true,
+  },
   {
     name: "linear RoPE scaling x4, freq_base 500000",
     dims: small,
@@ -117,7 +131,7 @@ describe.skipIf(!oracle)("differential: llama.cpp (node-llama-cpp) vs the TypeSc
     for (const backend of ["wasm", "reference"] as const) {
       if (backend === "reference" && c.dims.vocab === 49953) continue; // covered by wasm; slow in TS
       it(`[${backend}] ${c.name}: 64 greedy tokens, top-1 >= 99%, log-probs within ${c.maxLogProbDiff}, ppl within 0.5%`, async () => {
-        const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 }, c.metadata);
+        const bytes = await synthModelBytes({ dims: c.dims, type: c.type, seed: 7 }, c.metadata, c.tied);
         const path = join(dir, `${c.name.replace(/\W+/g, "_")}.gguf`);
         writeFileSync(path, bytes);
         const ours = await loadModel(bytes, { contextSize: 256, backend, threads: 2 });
@@ -146,7 +160,10 @@ describe.skipIf(!oracle)("differential: llama.cpp (node-llama-cpp) vs the TypeSc
           await sequence.clearHistory();
           const forced = [
             1,
-            ...Array.from({ length: 95 }, (_, i) => 3 + ((i * 7919) % (ours.hparams.nVocab - 3))),
+            ...Array.from(
+              { length: ours.hparams.nVocab > 10000 ? 95 : 199 },
+              (_, i) => 3 + ((i * 7919) % (ours.hparams.nVocab - 3)),
+            ),
           ];
           const results = await sequence.controlledEvaluate(
             forced.map((t) => [
