@@ -4,10 +4,12 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import type { GgufTensorInput } from "@cllama/gguf-format";
 import { writeGgufFile } from "@cllama/gguf-format/node";
-import { ftypeFromName } from "@cllama/quantize";
+import { ftypeFromName, planTensorTypes } from "@cllama/quantize";
 import { quantizeGgufFile } from "@cllama/quantize/node";
 import { type Checkpoint, openCheckpoint } from "./checkpoint";
+import type { LlamaParams } from "./config";
 import type { DeltaKernel } from "./delta";
 import { convertDType, dtypeSize } from "./dtype";
 import { fail } from "./errors";
@@ -83,7 +85,25 @@ export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineRe
   // llama-quantize's mixes look at the whole model's tensor list: write F16, then quantize it
   const f16 = `${options.output}.f16.tmp`;
   try {
-    const result = await mergeToFloat({ ...options, output: f16, outType: "f16" });
+    const result = await mergeToFloat({
+      ...options,
+      output: f16,
+      outType: "f16",
+      // llama-quantize's type choice for every tensor, before any tensor is merged: a row length
+      // the type cannot take fails here, not after the F16 file is written
+      beforeWrite: (tensors, params) =>
+        planTensorTypes(
+          tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape })),
+          {
+            arch: "llama",
+            nLayer: params.numLayers,
+            nHead: params.numHeads,
+            nHeadKv: params.numKvHeads,
+            nExpert: 0,
+          },
+          { ftype },
+        ),
+    });
     const total = result.bytes;
     await quantizeGgufFile(f16, options.output, {
       ftype,
@@ -103,7 +123,12 @@ export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineRe
   }
 }
 
-async function mergeToFloat(options: MergeLorasOptions & { outType: FloatOutType }): Promise<PipelineResult> {
+async function mergeToFloat(
+  options: MergeLorasOptions & {
+    outType: FloatOutType;
+    beforeWrite?: (tensors: GgufTensorInput[], params: LlamaParams) => void;
+  },
+): Promise<PipelineResult> {
   const format = options.format ?? "gguf";
   const outType = options.outType;
   const base = await openCheckpoint(nodeDirectory(options.base));
@@ -126,6 +151,7 @@ async function mergeToFloat(options: MergeLorasOptions & { outType: FloatOutType
       name: options.name ?? basename(resolve(options.loras.at(-1) ?? options.base)),
       kernel: options.kernel,
     });
+    options.beforeWrite?.(tensors, base.params);
     await writeGgufFile(
       options.output,
       { metadata, tensors },

@@ -58,6 +58,33 @@ describe.skipIf(!llamaTokenizer)("atomic output", () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it("refuses a quantized type the row lengths cannot take before merging anything", async () => {
+    const odd = join(tmp.dir, "odd");
+    mkdirSync(odd);
+    const config = JSON.parse(readFileSync(join(base, "config.json"), "utf8"));
+    writeFileSync(join(odd, "config.json"), JSON.stringify({ ...config, intermediate_size: 172 }));
+    writeFileSync(join(odd, "model.safetensors"), safetensorsOf(baseShapes({ ...dims, ff: 172 })));
+    writeFileSync(join(odd, "tokenizer.model"), readFileSync(llamaTokenizer!));
+    let calls = 0;
+    const counting: DeltaKernel = {
+      addRows() {
+        calls++;
+      },
+    };
+    const out = join(tmp.dir, "odd-q8_0.gguf");
+    const error = await mergeLoras({
+      base: odd,
+      loras: [],
+      output: out,
+      outType: "q8_0",
+      kernel: counting,
+    }).catch((e) => e);
+    expect(error.code).toMatch(/^QUANTIZE_/);
+    expect(error.message).toContain("ffn_down");
+    expect(calls).toBe(0);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith("odd-q8_0"))).toEqual([]);
+  });
+
   for (const format of ["gguf", "safetensors"] as const) {
     it(`leaves nothing behind when the merge fails half way (${format})`, async () => {
       const out = join(tmp.dir, `failed-${format}`);
