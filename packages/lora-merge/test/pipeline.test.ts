@@ -74,7 +74,7 @@ describe.skipIf(!llamaTokenizer)("atomic output", () => {
     const out = join(tmp.dir, "odd-q8_0.gguf");
     const error = await mergeLoras({
       base: odd,
-      loras: [],
+      loras: [lora],
       output: out,
       outType: "q8_0",
       kernel: counting,
