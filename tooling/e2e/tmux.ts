@@ -10,6 +10,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 
 const EXIT_MARK = "__cllama_e2e_exit=";
 
@@ -168,5 +170,8 @@ export class TmuxTerminal {
     if (this.closed) return;
     this.closed = true;
     spawnSync("tmux", ["-L", this.socket, "kill-server"], { stdio: "ignore" });
+    // A killed server leaves its socket file behind.
+    const uid = process.getuid?.() ?? 0;
+    rmSync(join(process.env.TMUX_TMPDIR || "/tmp", `tmux-${uid}`, this.socket), { force: true });
   }
 }
