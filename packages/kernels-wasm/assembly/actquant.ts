@@ -111,6 +111,7 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
 
 /** Round rows of x to half precision (the F16-weight partner) or bfloat16 (bf = 1). */
 export function roundRows(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, bf: i32, t0: i32, t1: i32): void {
+  const n8 = n & ~7;
   for (let t = t0; t < t1; t++) {
     const xr = x + (t as usize) * xStride;
     const o = out + (t as usize) * outStride;
@@ -124,7 +125,9 @@ export function roundRows(x: usize, xStride: usize, n: i32, out: usize, outStrid
       } else {
         r = roundToF16(v);
       }
-      store<f32>(o + ((i as usize) << 2), r);
+      // Full groups of 8 in even/odd order (the F16/BF16 kernels split halves that way).
+      const slot = i < n8 ? (i & ~7) + ((i & 1) << 2) + ((i & 7) >> 1) : i;
+      store<f32>(o + ((slot as usize) << 2), r);
     }
   }
 }

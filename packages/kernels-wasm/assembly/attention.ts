@@ -1,7 +1,7 @@
 // Causal self-attention over a KV cache, one (query token, head) pair per work unit, with GQA.
 
 import { softmaxRow } from "./elementwise";
-import { roundToF16 } from "./f16";
+import { evenHalves, oddHalves, roundToF16 } from "./f16";
 import { hsumf } from "./simd";
 
 // Halves are converted eight at a time without widening: a 16-byte load seen as i32x4 holds half
@@ -9,24 +9,6 @@ import { hsumf } from "./simd";
 // put the even and the odd halves at the top of f32 lanes; an arithmetic shift by 3, a mask and a
 // multiply by 2^112 finish the conversion (exact for normal and subnormal halves). Vectors the
 // halves meet (q, the output) are kept in the same even/odd order per 8.
-
-// @ts-expect-error: decorator
-@inline
-function topHalfToF32(v: v128): v128 {
-  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffffff)), f32x4.splat(reinterpret<f32>(0x77800000)));
-}
-
-// @ts-expect-error: decorator
-@inline
-function evenHalves(h: v128): v128 {
-  return topHalfToF32(i32x4.shl(h, 16));
-}
-
-// @ts-expect-error: decorator
-@inline
-function oddHalves(h: v128): v128 {
-  return topHalfToF32(v128.and(h, i32x4.splat(0xffff0000)));
-}
 
 // @ts-expect-error: decorator
 @inline

@@ -8,7 +8,7 @@
 // even and the odd elements without any widening; the activation rows are stored in the same
 // even/odd order (actquant.ts), and i32x4.dot_i16x8_s does the multiply-adds.
 
-import { f16ToF32, f16x4ToF32x4 } from "./f16";
+import { evenHalves, f16ToF32, f16x4ToF32x4, oddHalves } from "./f16";
 import { gatherHalves, hsum4f, hsum4i } from "./simd";
 
 // ---------------------------------------------------------------- float weights
@@ -38,16 +38,6 @@ export function dot4F32(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n:
   return r;
 }
 
-// @ts-expect-error: decorator
-@inline
-function halvesLo(h: v128): v128 {
-  return f16x4ToF32x4(i32x4.extend_low_i16x8_u(h));
-}
-// @ts-expect-error: decorator
-@inline
-function halvesHi(h: v128): v128 {
-  return f16x4ToF32x4(i32x4.extend_high_i16x8_u(h));
-}
 
 // @ts-expect-error: decorator
 @inline
@@ -61,14 +51,15 @@ export function dot4F16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n:
     const o = (i as usize) << 1;
     const xl = v128.load(x + (o << 1));
     const xh = v128.load(x + (o << 1), 16);
+    // xl/xh hold the even/odd elements of these 8 (roundRows' order)
     let h = v128.load(p0 + o);
-    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(evenHalves(h), xl), f32x4.mul(oddHalves(h), xh)));
     h = v128.load(p1 + o);
-    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(evenHalves(h), xl), f32x4.mul(oddHalves(h), xh)));
     h = v128.load(p2 + o);
-    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(evenHalves(h), xl), f32x4.mul(oddHalves(h), xh)));
     h = v128.load(p3 + o);
-    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(halvesLo(h), xl), f32x4.mul(halvesHi(h), xh)));
+    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(evenHalves(h), xl), f32x4.mul(oddHalves(h), xh)));
   }
   let r = hsum4f(a0, a1, a2, a3);
   for (let i = n8; i < n; i++) {
@@ -87,15 +78,16 @@ export function dot4F16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n:
   return r;
 }
 
+// A bfloat16 is the top half of a float32: the even ones shift up, the odd ones are masked.
 // @ts-expect-error: decorator
 @inline
-function bf16Lo(h: v128): v128 {
-  return i32x4.shl(i32x4.extend_low_i16x8_u(h), 16);
+function bf16Even(h: v128): v128 {
+  return i32x4.shl(h, 16);
 }
 // @ts-expect-error: decorator
 @inline
-function bf16Hi(h: v128): v128 {
-  return i32x4.shl(i32x4.extend_high_i16x8_u(h), 16);
+function bf16Odd(h: v128): v128 {
+  return v128.and(h, i32x4.splat(0xffff0000));
 }
 
 // @ts-expect-error: decorator
@@ -111,13 +103,13 @@ export function dot4BF16(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, n
     const xl = v128.load(x + (o << 1));
     const xh = v128.load(x + (o << 1), 16);
     let h = v128.load(p0 + o);
-    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(bf16Even(h), xl), f32x4.mul(bf16Odd(h), xh)));
     h = v128.load(p1 + o);
-    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(bf16Even(h), xl), f32x4.mul(bf16Odd(h), xh)));
     h = v128.load(p2 + o);
-    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(bf16Even(h), xl), f32x4.mul(bf16Odd(h), xh)));
     h = v128.load(p3 + o);
-    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(bf16Lo(h), xl), f32x4.mul(bf16Hi(h), xh)));
+    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(bf16Even(h), xl), f32x4.mul(bf16Odd(h), xh)));
   }
   let r = hsum4f(a0, a1, a2, a3);
   for (let i = n8; i < n; i++) {

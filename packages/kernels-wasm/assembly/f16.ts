@@ -41,3 +41,24 @@ export function f32ToF16(f: f32): u32 {
 export function roundToF16(f: f32): f32 {
   return f16ToF32(f32ToF16(f));
 }
+
+// Eight halves from one 16-byte load (seen as i32x4: half 2k low, half 2k+1 high in lane k)
+// become two f32x4 of the even and the odd halves without widening.
+// @ts-expect-error: decorator
+@inline
+function topHalfToF32(v: v128): v128 {
+  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffffff)), f32x4.splat(reinterpret<f32>(0x77800000)));
+}
+
+// @ts-expect-error: decorator
+@inline
+export function evenHalves(h: v128): v128 {
+  return topHalfToF32(i32x4.shl(h, 16));
+}
+
+// @ts-expect-error: decorator
+@inline
+export function oddHalves(h: v128): v128 {
+  return topHalfToF32(v128.and(h, i32x4.splat(0xffff0000)));
+}
+
