@@ -4,14 +4,18 @@ const ppl = (loss) => (typeof loss === "number" ? Math.exp(loss).toFixed(1) : "-
 
 export function modelCard({ S, metrics, config, corpus, ggufBytes }) {
   const st = metrics.stages;
-  const row = (name, s) => `| ${name} | ${f(s?.text)} | ${ppl(s?.text)} | ${f(s?.instructions)} | ${ppl(s?.instructions)} |`;
+  const row = (name, s) =>
+    `| ${name} | ${f(s?.text)} | ${ppl(s?.text)} | ${f(s?.instructions)} | ${ppl(s?.instructions)} |`;
   const last = (h) => h?.at(-1);
   const params =
     config.vocabSize * config.dim * 2 +
     config.nLayers * (4 * config.dim * config.dim + 3 * config.dim * config.ffnDim + 2 * config.dim) +
     config.dim;
   const samples = (metrics.samples ?? [])
-    .map((s) => `**### Instruction:** ${s.q.replaceAll("\n", " / ")}\n\n**### Response:** ${s.a.replaceAll("\n", " / ")}\n`)
+    .map(
+      (s) =>
+        `**### Instruction:** ${s.q.replaceAll("\n", " / ")}\n\n**### Response:** ${s.a.replaceAll("\n", " / ")}\n`,
+    )
     .join("\n");
   return `# cllama demo model (fortunes-zh)
 
@@ -71,7 +75,17 @@ ${row("random init", st.init)}
 ${row("pre-training", st.pretrain)}
 ${row("LoRA tuning", st.lora)}
 
-The Q8_0 GGUF, run by \`@cllama/runtime\` (llama.cpp-style perplexity, context 128, second half of each
+${
+  st.lora && st.pretrain && st.lora.text > st.pretrain.text
+    ? `Each stage lowers the held-out loss it trains for: pre-training the text loss, LoRA tuning the
+instruction loss. LoRA tuning raises the plain-text loss: embed_tokens and lm_head are retrained
+(modules_to_save) on nothing but Alpaca prompts and short answers, so the model forgets how to
+continue free text. That is the trade this tiny model makes; mixing pre-training text into the
+instruction batches would soften it.
+
+`
+    : ""
+}The Q8_0 GGUF, run by \`@cllama/runtime\` (llama.cpp-style perplexity, context 128, second half of each
 chunk scored): text perplexity ${f(metrics.ggufPerplexity?.ppl, 1)} over ${metrics.ggufPerplexity?.scored ?? "-"} tokens.
 
 Final training losses: pre-training ${f(last(metrics.pretrainHistory)?.loss)}, LoRA ${f(last(metrics.sftHistory)?.loss)}.

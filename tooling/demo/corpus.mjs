@@ -24,13 +24,22 @@ export function poems() {
   const out = [];
   for (const file of ["tang300", "song100"]) {
     for (const e of entries(file)) {
-      const rows = e.split("\n").map((l) => l.trim()).filter(Boolean);
+      const rows = e
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
       const t = /《(.+?)》/.exec(rows[0] ?? "");
       const a = /作者[：:]\s*([^（(\s]+)/.exec(rows[1] ?? "");
       if (!t || !a) continue;
       const lines = rows.slice(2).filter((l) => /[，。？！；]$/.test(l));
       if (lines.length === 0) continue;
-      out.push({ title: t[1].replace(/・.*$/, "").trim(), fullTitle: t[1], author: a[1], lines, source: file });
+      out.push({
+        title: t[1].replace(/・.*$/, "").trim(),
+        fullTitle: t[1],
+        author: a[1],
+        lines,
+        source: file,
+      });
     }
   }
   return out;
@@ -77,7 +86,10 @@ export function instructions(poemList, seed = 1) {
     if (form) {
       out.push({
         kind: "form",
-        instruction: pick([`请以《${p.title}》为题，写一首${form}。`, `写一首${form}，题目是《${p.title}》。`]),
+        instruction: pick([
+          `请以《${p.title}》为题，写一首${form}。`,
+          `写一首${form}，题目是《${p.title}》。`,
+        ]),
         answer: text,
       });
       out.push({ kind: "form", instruction: pick([`写一首${form}。`, `请写一首${form}。`]), answer: text });
@@ -104,7 +116,11 @@ export function instructions(poemList, seed = 1) {
       });
     }
     if (p.lines.length > 1) {
-      out.push({ kind: "continue", instruction: `请续写这首诗：\n${p.lines[0]}`, answer: p.lines.slice(1).join("\n") });
+      out.push({
+        kind: "continue",
+        instruction: `请续写这首诗：\n${p.lines[0]}`,
+        answer: p.lines.slice(1).join("\n"),
+      });
     }
   }
   return out;

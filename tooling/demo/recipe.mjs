@@ -62,12 +62,12 @@ const S = {
     poemRepeats: 3,
   },
   sft: {
-    steps: Number(args["sft-steps"] ?? (tiny ? 15 : 80)),
+    steps: Number(args["sft-steps"] ?? (tiny ? 15 : 240)),
     batch: 4,
     accum: 2,
     maxLen: 256,
-    peakLr: 2e-3,
-    warmup: tiny ? 2 : 8,
+    peakLr: 3e-3,
+    warmup: tiny ? 2 : 12,
     r: 8,
     alpha: 32,
   },
@@ -76,7 +76,8 @@ const S = {
 
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 const saveJson = (name, v) => writeFileSync(join(work, name), `${JSON.stringify(v, null, 1)}\n`);
-const loadJson = (name) => (existsSync(join(work, name)) ? JSON.parse(readFileSync(join(work, name), "utf8")) : undefined);
+const loadJson = (name) =>
+  existsSync(join(work, name)) ? JSON.parse(readFileSync(join(work, name), "utf8")) : undefined;
 
 // ---- 0. corpus ----
 if (!haveCorpus()) {
@@ -97,7 +98,9 @@ if (!existsSync(tokPath)) {
   const t0 = performance.now();
   const r = trainBpe(lines, { vocabSize: S.vocabSize, characterCoverage: S.characterCoverage });
   writeFileSync(tokPath, r.bytes);
-  log(`vocabulary: ${r.pieces.length} pieces (${r.characters} characters, ${r.merges} merges) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `vocabulary: ${r.pieces.length} pieces (${r.characters} characters, ${r.merges} merges) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 const tokBytes = new Uint8Array(readFileSync(tokPath));
 const tok = SentencePieceTokenizer.fromModelProto(tokBytes);
@@ -126,7 +129,9 @@ const trainDocs = shuffle([
 const trainStream = encodeDocs(trainDocs);
 const heldStream = encodeDocs([...heldPoems.map(poemDoc), ...heldSayings]);
 const chars = trainDocs.reduce((s, d) => s + [...d].length, 0);
-log(`pre-training stream: ${trainStream.length} tokens (${(chars / trainStream.length).toFixed(2)} characters/token), held out ${heldStream.length}`);
+log(
+  `pre-training stream: ${trainStream.length} tokens (${(chars / trainStream.length).toFixed(2)} characters/token), held out ${heldStream.length}`,
+);
 
 const prompt = (q) => R.alpacaTemplate.render([{ role: "user", content: q }], true);
 const toExample = (ins) => {
@@ -137,14 +142,22 @@ const toExample = (ins) => {
   if (!same) throw new Error(`prompt tokens are not a prefix: ${ins.instruction}`);
   return { prompt: p, answer: [...full.slice(p.length), tok.eosId] };
 };
-const sftTrain = instructions(trainPoems, S.seed).map(toExample).filter((e) => e.prompt.length + e.answer.length <= S.sft.maxLen + 1);
-const sftHeld = instructions(heldPoems, S.seed + 1).map(toExample).filter((e) => e.prompt.length + e.answer.length <= S.sft.maxLen + 1);
-log(`instructions: ${sftTrain.length} train, ${sftHeld.length} held out (prompt ${sftTrain[0].prompt.length} tokens)`);
+const sftTrain = instructions(trainPoems, S.seed)
+  .map(toExample)
+  .filter((e) => e.prompt.length + e.answer.length <= S.sft.maxLen + 1);
+const sftHeld = instructions(heldPoems, S.seed + 1)
+  .map(toExample)
+  .filter((e) => e.prompt.length + e.answer.length <= S.sft.maxLen + 1);
+log(
+  `instructions: ${sftTrain.length} train, ${sftHeld.length} held out (prompt ${sftTrain[0].prompt.length} tokens)`,
+);
 
 const evalPretrain = T.StreamSampler.windows(heldStream, S.pretrain.seqLen, 4, tiny ? 2 : 8);
 // Held-out instruction batches of similar lengths, each padded only to its longest example.
 const sftBatches = (examples) => {
-  const sorted = [...examples].sort((a, b) => a.prompt.length + a.answer.length - (b.prompt.length + b.answer.length));
+  const sorted = [...examples].sort(
+    (a, b) => a.prompt.length + a.answer.length - (b.prompt.length + b.answer.length),
+  );
   const out = [];
   for (let i = 0; i < sorted.length; i += 8) {
     const part = sorted.slice(i, i + 8);
@@ -156,7 +169,10 @@ const sftBatches = (examples) => {
 const evalSft = sftBatches(sftHeld);
 // A fixed third of them for the curve during tuning (the table uses all).
 const evalSftCurve = sftBatches(sftHeld.filter((_, i) => i % 3 === 0));
-const evalBoth = (model) => ({ text: T.evaluate(model, evalPretrain), instructions: T.evaluate(model, evalSft) });
+const evalBoth = (model) => ({
+  text: T.evaluate(model, evalPretrain),
+  instructions: T.evaluate(model, evalSft),
+});
 
 const mm = await TN.createMatmul({ threads });
 const metrics = loadJson("metrics.json") ?? { stages: {} };
@@ -167,7 +183,7 @@ const baseDir = join(work, "base");
 if (!existsSync(join(baseDir, "model.safetensors"))) {
   const ckptDir = join(work, "pretrain-checkpoint");
   let model;
-  let optimizer = new T.AdamW({ lr: S.pretrain.peakLr, weightDecay: 0.1, clipNorm: 1 });
+  const optimizer = new T.AdamW({ lr: S.pretrain.peakLr, weightDecay: 0.1, clipNorm: 1 });
   let startStep = 0;
   let history = [];
   if (existsSync(join(ckptDir, "trainer_state.json"))) {
@@ -183,7 +199,9 @@ if (!existsSync(join(baseDir, "model.safetensors"))) {
     model = new T.LlamaModel(config, T.initParams(config, S.seed), mm);
     metrics.stages.init = evalBoth(model);
     saveJson("metrics.json", metrics);
-    log(`initial held-out loss: text ${metrics.stages.init.text.toFixed(3)}, instructions ${metrics.stages.init.instructions.toFixed(3)}`);
+    log(
+      `initial held-out loss: text ${metrics.stages.init.text.toFixed(3)}, instructions ${metrics.stages.init.instructions.toFixed(3)}`,
+    );
   }
   log(`pre-training ${T.countParams(model.params)} parameters for ${S.pretrain.steps} steps`);
   const sampler = new T.StreamSampler(trainStream, S.pretrain.seqLen, S.seed + startStep);
@@ -201,17 +219,24 @@ if (!existsSync(join(baseDir, "model.safetensors"))) {
     onLog: (e) => {
       history.push(e);
       if (e.step % 5 === 0 || e.evalLoss !== undefined)
-        log(`pretrain ${e.step}/${S.pretrain.steps} loss ${e.loss.toFixed(3)}${e.evalLoss ? ` held-out ${e.evalLoss.toFixed(3)}` : ""} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ${(e.tokens / e.seconds).toFixed(0)} tok/s`);
+        log(
+          `pretrain ${e.step}/${S.pretrain.steps} loss ${e.loss.toFixed(3)}${e.evalLoss ? ` held-out ${e.evalLoss.toFixed(3)}` : ""} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ${(e.tokens / e.seconds).toFixed(0)} tok/s`,
+        );
     },
     onCheckpoint: async (step, opt) => {
-      await TN.writeFileSet(ckptDir, { ...T.hfCheckpointFiles(model), ...T.optimizerStateFiles(opt, { history }) });
+      await TN.writeFileSet(ckptDir, {
+        ...T.hfCheckpointFiles(model),
+        ...T.optimizerStateFiles(opt, { history }),
+      });
     },
   });
   metrics.stages.pretrain = evalBoth(model);
   metrics.pretrainHistory = history;
   saveJson("metrics.json", metrics);
   await TN.saveHfCheckpoint(baseDir, model, tokBytes);
-  log(`pre-training done: held-out text ${metrics.stages.pretrain.text.toFixed(3)}, instructions ${metrics.stages.pretrain.instructions.toFixed(3)}`);
+  log(
+    `pre-training done: held-out text ${metrics.stages.pretrain.text.toFixed(3)}, instructions ${metrics.stages.pretrain.instructions.toFixed(3)}`,
+  );
 }
 
 // ---- 4. LoRA instruction tuning ----
@@ -222,7 +247,9 @@ if (!existsSync(join(loraDir, "adapter_model.safetensors"))) {
   model.enableLora({ r: S.sft.r, alpha: S.sft.alpha, seed: S.seed });
   const sampler = new T.ExampleSampler(sftTrain, S.sft.maxLen, tok.eosId, S.seed);
   const history = [];
-  log(`LoRA tuning: r=${S.sft.r} alpha=${S.sft.alpha}, ${model.trainable().reduce((s, p) => s + p.data.length, 0)} trainable values`);
+  log(
+    `LoRA tuning: r=${S.sft.r} alpha=${S.sft.alpha}, ${model.trainable().reduce((s, p) => s + p.data.length, 0)} trainable values`,
+  );
   await T.train(model, {
     steps: S.sft.steps,
     accumSteps: S.sft.accum,
@@ -231,11 +258,13 @@ if (!existsSync(join(loraDir, "adapter_model.safetensors"))) {
     warmupSteps: S.sft.warmup,
     weightDecay: 0,
     heldOut: evalSftCurve,
-    evalEvery: tiny ? 5 : 25,
+    evalEvery: tiny ? 5 : 40,
     onLog: (e) => {
       history.push(e);
       if (e.step % 5 === 0 || e.evalLoss !== undefined)
-        log(`lora ${e.step}/${S.sft.steps} loss ${e.loss.toFixed(3)}${e.evalLoss ? ` held-out ${e.evalLoss.toFixed(3)}` : ""} ${(e.tokens / e.seconds).toFixed(0)} tok/s`);
+        log(
+          `lora ${e.step}/${S.sft.steps} loss ${e.loss.toFixed(3)}${e.evalLoss ? ` held-out ${e.evalLoss.toFixed(3)}` : ""} ${(e.tokens / e.seconds).toFixed(0)} tok/s`,
+        );
     },
   });
   metrics.stages.lora = evalBoth(model);
@@ -249,7 +278,13 @@ await mm.dispose();
 // ---- 5. merge, 6. quantize ----
 const f16 = join(work, "demo-f16.gguf");
 const final = join(outDir, "demo.gguf");
-await mergeLoras({ base: baseDir, loras: [loraDir], output: f16, outType: "f16", name: "cllama demo (fortunes-zh)" });
+await mergeLoras({
+  base: baseDir,
+  loras: [loraDir],
+  output: f16,
+  outType: "f16",
+  name: "cllama demo (fortunes-zh)",
+});
 await quantizeGgufFile(f16, final, { ftype: "q8_0", threads });
 log(`wrote ${final}`);
 
@@ -285,7 +320,10 @@ writeFileSync(
       series: [
         { points: pts(metrics.pretrainHistory, "loss"), color: [70, 110, 220] },
         {
-          points: [...(metrics.stages.init ? [[0, metrics.stages.init.text]] : []), ...pts(metrics.pretrainHistory, "evalLoss")],
+          points: [
+            ...(metrics.stages.init ? [[0, metrics.stages.init.text]] : []),
+            ...pts(metrics.pretrainHistory, "evalLoss"),
+          ],
           color: [220, 60, 40],
           dots: true,
         },
@@ -302,6 +340,20 @@ writeFileSync(
 const { modelCard } = await import("./card.mjs");
 writeFileSync(
   join(outDir, "README.md"),
-  modelCard({ S, metrics, config, corpus: { poems: allPoems.length, held: heldPoems.length, sayings: allSayings.length, trainTokens: trainStream.length, heldTokens: heldStream.length, sftTrain: sftTrain.length, sftHeld: sftHeld.length }, ggufBytes: readFileSync(final).length }),
+  modelCard({
+    S,
+    metrics,
+    config,
+    corpus: {
+      poems: allPoems.length,
+      held: heldPoems.length,
+      sayings: allSayings.length,
+      trainTokens: trainStream.length,
+      heldTokens: heldStream.length,
+      sftTrain: sftTrain.length,
+      sftHeld: sftHeld.length,
+    },
+    ggufBytes: readFileSync(final).length,
+  }),
 );
 log(`model card: ${join(outDir, "README.md")}`);
