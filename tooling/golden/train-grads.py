@@ -112,7 +112,14 @@ def main():
             elif time.time() - start > seconds and steps >= 3:
                 break
         el = time.time() - start
-        print(json.dumps({"tokensPerSecond": (steps - 1) * B * T / el, "steps": steps - 1, "threads": threads}))
+        # The BLAS this torch build calls (Debian's links the generic one): one lm_head-sized product.
+        a, b = torch.randn(B * T, cfg["hidden_size"]), torch.randn(V, cfg["hidden_size"])
+        a @ b.t()
+        t0 = time.time()
+        for _ in range(10):
+            a @ b.t()
+        gflops = 10 * 2 * a.shape[0] * a.shape[1] * b.shape[0] / (time.time() - t0) / 1e9
+        print(json.dumps({"tokensPerSecond": (steps - 1) * B * T / el, "steps": steps - 1, "threads": threads, "matmulGflops": gflops, "blas": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0]}))
         return
     batch = json.load(open(f"{d}/batch.json"))
     B, T = batch["batch"], batch["seqLen"]
