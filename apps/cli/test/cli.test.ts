@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { demoModelPath } from "../src/commands/chat";
 import { exitCodeFor, formatError, UsageError } from "../src/errors";
 import { firstSentence } from "../src/program";
 
@@ -81,10 +82,13 @@ describe("the command list", () => {
 });
 
 describe("cllama chat", () => {
-  it("without -m explains that the demo model is missing and what to pass", () => {
+  it("without -m finds the bundled demo model (then needs a terminal)", () => {
+    expect(demoModelPath()).toMatch(/models\/demo\.gguf$/);
     const result = run("chat");
+    // Past model resolution: the only complaint left is that stdout is not a terminal.
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^cllama: no model given.*\nhint: pass a GGUF model with -m/);
+    expect(result.stderr).toMatch(/needs a terminal/);
+    expect(result.stderr).not.toMatch(/no model given/);
   });
 
   it("names a missing model file", () => {

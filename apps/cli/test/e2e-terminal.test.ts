@@ -207,6 +207,26 @@ describe.skipIf(!haveTmux || !chineseTokenizer)(
   },
 );
 
+describe.skipIf(!haveTmux)("cllama chat on the bundled demo model (tmux, no -m)", () => {
+  it("opens the demo model and answers a Chinese question in Chinese", async () => {
+    terminal = TmuxTerminal.start([process.execPath, cli, "chat", "--temp", "0", "-n", "48"]);
+    await terminal.waitFor(/cllama demo \(fortunes-zh\) · Q8_0 · ctx 0\/256/, { timeoutMs: 60_000 });
+    expect(terminal.screen()).toContain("template alpaca");
+
+    terminal.type("《静夜思》的作者是谁？");
+    terminal.press("Enter");
+    await terminal.waitFor("你: 《静夜思》的作者是谁？");
+    // Greedy: the answer ends by itself (EOS or the 48-token limit) and the figures update.
+    const done = await terminal.waitFor(/ctx [1-9]\d*\/256 \(\d+%\) · \d+\.\d tok\/s/, { timeoutMs: 60_000 });
+    const answer = answerOnScreen(done);
+    expect(answer).toMatch(/\p{Script=Han}/u);
+    expect(answer).not.toContain("\uFFFD");
+
+    terminal.press("C-d");
+    expect(await terminal.waitForExit()).toBe(0);
+  });
+});
+
 describe.skipIf(!haveTmux)("cllama pull in a real terminal (tmux)", () => {
   it("draws a progress bar with rate and time left on the TTY, then clears it", async () => {
     const model = randomBytes(600_000, 3);
