@@ -57,7 +57,9 @@ export function registerQuantize(program: Command): void {
         process.stdout.write(`${output}\n`);
         process.stderr.write(
           `cllama: ${(result.inputBytes / 2 ** 20).toFixed(1)} MiB -> ${(result.outputBytes / 2 ** 20).toFixed(1)} MiB; ${mix}` +
-            (result.fallbacks ? `; ${result.fallbacks} tensor(s) fell back (rows not a multiple of 256)` : "") +
+            (result.fallbacks
+              ? `; ${result.fallbacks} tensor(s) fell back (rows not a multiple of 256)`
+              : "") +
             "\n",
         );
       } finally {
@@ -65,8 +67,14 @@ export function registerQuantize(program: Command): void {
       }
     });
   addExamples(command, [
-    ["cllama quantize chinese-alpaca-7b-f16.gguf chinese-alpaca-7b-q4_k_m.gguf q4_k_m", "the usual 4-bit mix"],
+    [
+      "cllama quantize chinese-alpaca-7b-f16.gguf chinese-alpaca-7b-q4_k_m.gguf q4_k_m",
+      "the usual 4-bit mix",
+    ],
     ["cllama quantize model-f16.gguf model-q4_0.gguf q4_0 --threads 2", "Q4_0 on 2 threads"],
-    ["cllama quantize model-f16.gguf model-q4_k.gguf q4_k_m --pure --output-tensor-type q8_0", "no mix rules"],
+    [
+      "cllama quantize model-f16.gguf model-q4_k.gguf q4_k_m --pure --output-tensor-type q8_0",
+      "no mix rules",
+    ],
   ]);
 }
