@@ -3,6 +3,7 @@
  * Isomorphic core (bytes, DataView, Blob); Node file access lives in `@cllama/gguf-format/node`.
  */
 export { GgufError, type GgufErrorCode, type GgufErrorDetails } from "./errors";
+export { fp32ToFp16 } from "./half";
 export {
   blobSource,
   bytesSource,
@@ -20,7 +21,6 @@ export {
   type RopeScaling,
   readLlamaHparams,
 } from "./llama";
-export { toHalfBits } from "./random";
 export {
   findTensor,
   type GgufFile,

@@ -6,6 +6,7 @@
  * model's 6.7 billion weights take seconds, not minutes. The tails stop at ~4.3 sigma, which is
  * what a weight initialiser truncates anyway.
  */
+import { fp32ToFp16 } from "./half";
 
 /** Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9). */
 function inverseNormalCdf(p: number): number {
@@ -47,41 +48,6 @@ function normalQuantiles(): Float64Array {
   return quantiles;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** IEEE half bits of a float, rounding to nearest even (normal range and subnormals; no NaN needed here). */
-export function toHalfBits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let m = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && m & 1)) m++;
-    return sign | m;
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
-}
-
 const tables = new Map<string, Float32Array | Uint16Array>();
 /** 65536 normal quantiles times `std`, as float32 or as half bits. */
 export function normalTable(std: number, half: boolean): Float32Array | Uint16Array {
@@ -90,7 +56,7 @@ export function normalTable(std: number, half: boolean): Float32Array | Uint16Ar
   if (!table) {
     const q = normalQuantiles();
     table = half ? new Uint16Array(65536) : new Float32Array(65536);
-    for (let i = 0; i < 65536; i++) table[i] = half ? toHalfBits(q[i] * std) : q[i] * std;
+    for (let i = 0; i < 65536; i++) table[i] = half ? fp32ToFp16(q[i] * std) : q[i] * std;
     if (tables.size > 64) tables.clear();
     tables.set(key, table);
   }

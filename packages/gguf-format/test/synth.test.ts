@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   byteLevelVocabMetadata,
   elementCount,
+  fp32ToFp16,
   GgmlType,
   parseGguf,
   readLlamaHparams,
   rewriteOptions,
   synthLlama,
   tensorData,
-  toHalfBits,
   typedMetadata,
   writeGgufToBytes,
 } from "../src/index";
@@ -131,13 +131,13 @@ describe("synthLlama", () => {
   });
 
   it("converts to half precision with round-to-nearest-even", () => {
-    expect(toHalfBits(1)).toBe(0x3c00);
-    expect(toHalfBits(-2)).toBe(0xc000);
-    expect(toHalfBits(65504)).toBe(0x7bff);
-    expect(toHalfBits(65520)).toBe(0x7c00);
-    expect(toHalfBits(2 ** -24)).toBe(1);
-    expect(toHalfBits(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
-    expect(toHalfBits(1 + 3 * 2 ** -11)).toBe(0x3c02);
-    expect(toHalfBits(0.1)).toBe(0x2e66);
+    expect(fp32ToFp16(1)).toBe(0x3c00);
+    expect(fp32ToFp16(-2)).toBe(0xc000);
+    expect(fp32ToFp16(65504)).toBe(0x7bff);
+    expect(fp32ToFp16(65520)).toBe(0x7c00);
+    expect(fp32ToFp16(2 ** -24)).toBe(1);
+    expect(fp32ToFp16(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
+    expect(fp32ToFp16(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(fp32ToFp16(0.1)).toBe(0x2e66);
   });
 });
