@@ -7,6 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { openGgufFile } from "@cllama/gguf-format/node";
 import { markdownTable, writeBenchSection } from "@cllama/tooling/bench";
@@ -104,6 +105,9 @@ const ours = spawnSync(tsx, [join(here, "merge-child.ts"), base, lora, gguf], {
 });
 if (ours.status !== 0) throw new Error("our merge failed");
 const oursResult = JSON.parse(ours.stdout) as { seconds: number; maxrss_mb: number };
+// the 1-minute load average right after each run: the merges are single-threaded, so anything
+// above ~1 means other work shared the 2 cores while it ran
+const oursLoad = loadavg()[0]!;
 console.error(`ours: ${oursResult.seconds.toFixed(0)} s, ${oursResult.maxrss_mb.toFixed(0)} MB`);
 
 console.error("PyTorch (the seed's low-memory method): merging ...");
@@ -113,6 +117,7 @@ const torchResult = JSON.parse(
   seconds: number;
   maxrss_mb: number;
 };
+const torchLoad = loadavg()[0]!;
 console.error(`torch: ${torchResult.seconds.toFixed(0)} s, ${torchResult.maxrss_mb.toFixed(0)} MB`);
 
 // the same numbers: compare tensors of our GGUF with PyTorch's merged shards
@@ -171,7 +176,7 @@ const body = [
   "",
   `Base: random F16 Hugging Face checkpoint, ${dims.layers} layers, hidden ${dims.dim}, FFN ${dims.ff}, 3 .bin shards (${(baseBytes / 1e9).toFixed(1)} GB). ` +
     `LoRA: r=64, alpha=128 on q,k,v,o,gate,up,down + embed_tokens/lm_head of ${vocab} rows (${(loraBytes / 1e9).toFixed(2)} GB, the Chinese-Alpaca-Plus layout). ` +
-    "Both runs read the same files in the same session, one after the other; other engineers' jobs were loading the 2 cores meanwhile, so compare the ratio.",
+    `Both runs read the same files in the same session, one after the other (1-minute load average at the end of each: ours ${oursLoad.toFixed(1)}, PyTorch ${torchLoad.toFixed(1)} on 2 cores).`,
   "",
   markdownTable(["method", "time (s)", "peak RSS (MB)", "output"], rows),
   "",
