@@ -8,7 +8,6 @@
 import { basename } from "node:path";
 import { llamaFileTypeName } from "@cllama/gguf-format";
 import {
-  type ChatMessage,
   type ChatSessionOptions,
   loadModel,
   type Model,
@@ -91,32 +90,18 @@ export class RuntimeChatModel implements ChatModel {
   }
 }
 
-/** What the adapter reaches into: the runtime session's conversation (not yet public API). */
-interface SessionInternals {
-  messages: ChatMessage[];
-}
-
 class RuntimeChatSession implements ChatSession {
-  private inner: RuntimeSession;
-  /**
-   * The options object handed to the runtime session. It reads `sampling` at every send, so
-   * replacing `sampling` here changes the next answer without dropping the KV cache.
-   */
-  private readonly options: ChatSessionOptions & { sampling: SamplingOptions };
+  private readonly inner: RuntimeSession;
   private maxTokens: number | undefined;
 
-  constructor(
-    private readonly model: Model,
-    options: SessionOptions,
-  ) {
+  constructor(model: Model, options: SessionOptions) {
     const { maxTokens, ...sampling } = options.sampling ?? {};
     this.maxTokens = maxTokens;
-    this.options = {
+    this.inner = model.createSession({
       template: templateOption(options.template),
       system: options.system || undefined,
-      sampling: { ...(sampling as ChatSampling) },
-    };
-    this.inner = model.createSession(this.options);
+      sampling: { ...(sampling as SamplingOptions) },
+    });
   }
 
   get contextUsed(): number {
@@ -138,32 +123,19 @@ class RuntimeChatSession implements ChatSession {
   }
 
   setSystem(text: string): void {
-    // The runtime forgets the conversation with a new system prompt; the chat keeps it (the
-    // next turn re-evaluates it under the new prompt).
-    const kept = this.turns();
-    this.inner.setSystem(text || undefined);
-    this.setTurns(kept);
+    // The chat keeps the conversation under a new system prompt (the next turn re-evaluates it).
+    this.inner.setSystem(text || undefined, { keepConversation: true });
   }
 
   setSampling(sampling: ChatSampling): void {
     const { maxTokens, ...rest } = sampling;
     if (maxTokens !== undefined) this.maxTokens = maxTokens;
-    this.options.sampling = { ...this.options.sampling, ...rest };
+    this.inner.setSampling(rest);
   }
 
   async restore(turns: ChatTurn[]): Promise<void> {
     this.inner.reset();
-    this.setTurns(turns.map((t) => ({ role: t.role, content: t.text })));
-  }
-
-  private turns(): ChatMessage[] {
-    return [...(this.inner as unknown as SessionInternals).messages];
-  }
-
-  private setTurns(messages: ChatMessage[]): void {
-    // The KV cache follows by itself: the next send keeps only the prefix the cache shares with
-    // the newly rendered conversation.
-    (this.inner as unknown as SessionInternals).messages = messages;
+    this.inner.restore(turns.map((t) => ({ role: t.role, content: t.text })));
   }
 }
 

@@ -77,4 +77,44 @@ describe("ChatSession", () => {
     expect(session.history).toHaveLength(0);
     await model.dispose();
   });
+
+  it("restore() resumes a saved conversation; setSampling() and setSystem(keep) keep it", async () => {
+    const model = await loadModel(await synthModelBytes({ preset: "tiny", seed: 12 }), { contextSize: 512 });
+    const greedy = { template: "chatml" as const, sampling: { temperature: 0 }, maxTokens: 8 };
+    const original = model.createSession(greedy);
+    await original.send("first question");
+    await original.send("second question");
+    const third = await original.send("third question");
+
+    // A new session restored from the first two turns answers the third exactly as the original did.
+    const restored = model.createSession({ ...greedy, sampling: { temperature: 1.5, seed: 3 } });
+    restored.setSampling({ temperature: 0 });
+    restored.restore(original.history.slice(0, 4));
+    expect(restored.contextUsed).toBe(0); // nothing evaluated before the next send
+    const again = await restored.send("third question");
+    expect(again.text).toBe(third.text);
+    expect(again.tokens).toEqual(third.tokens);
+    expect(restored.history).toEqual(original.history);
+
+    // Restoring the same turns again reuses the cache: only the tail is evaluated.
+    restored.restore(original.history.slice(0, 4));
+    const cached = await restored.send("third question");
+    expect(cached.promptTokensEvaluated).toBeLessThan(again.promptTokensEvaluated / 2);
+
+    restored.setSystem("be brief", { keepConversation: true });
+    expect(restored.history.map((m) => m.role)).toEqual([
+      "system",
+      ...["user", "assistant", "user", "assistant", "user", "assistant"],
+    ]);
+    restored.setSystem(undefined);
+    expect(restored.history).toHaveLength(0);
+
+    expect(() =>
+      restored.restore([
+        { role: "user", content: "a" },
+        { role: "system", content: "late" },
+      ]),
+    ).toThrow(/message 1 has role "system"/);
+    await model.dispose();
+  });
 });

@@ -43,6 +43,7 @@ export class ChatSession {
   private system: string | undefined;
   private messages: ChatMessage[] = [];
   private readonly options: ChatSessionOptions;
+  private sampling: SamplingOptions | undefined;
   private busy = false;
 
   constructor(
@@ -50,6 +51,7 @@ export class ChatSession {
     options: ChatSessionOptions = {},
   ) {
     this.options = options;
+    this.sampling = options.sampling;
     this.template = resolveTemplate(options.template, {
       chatTemplate: model.chatTemplate,
       vocabSize: model.hparams.nVocab,
@@ -82,10 +84,44 @@ export class ChatSession {
     this.ctx.truncate(0);
   }
 
-  setSystem(text: string | undefined): void {
+  /**
+   * A new system prompt. By default the conversation is forgotten, as llama.cpp's chat does;
+   * with `keepConversation` the turns stay and the next send re-evaluates them under the new
+   * prompt (the cache keeps whatever prefix still matches).
+   */
+  setSystem(
+    text: string | undefined,
+    { keepConversation = false }: { keepConversation?: boolean } = {},
+  ): void {
     this.system = text;
-    this.messages = [];
-    this.ctx.truncate(0);
+    if (!keepConversation) {
+      this.messages = [];
+      this.ctx.truncate(0);
+    }
+  }
+
+  /** Sampling for the next replies, merged over the current settings; the KV cache stays. */
+  setSampling(sampling: SamplingOptions): void {
+    this.sampling = { ...this.sampling, ...sampling };
+  }
+
+  /**
+   * Replace the conversation with saved turns (a leading system message sets the system prompt).
+   * Nothing is evaluated now: the next send evaluates only what the cache does not already hold.
+   */
+  restore(messages: readonly ChatMessage[]): void {
+    const [first, ...rest] = messages;
+    const turns = first?.role === "system" ? rest : [...messages];
+    const misplaced = turns.findIndex((m) => m.role !== "user" && m.role !== "assistant");
+    if (misplaced >= 0) {
+      const at = first?.role === "system" ? misplaced + 1 : misplaced;
+      throw new RuntimeError(
+        "RUNTIME_BAD_OPTION",
+        `restore(): message ${at} has role "${turns[misplaced]!.role}", expected "user" or "assistant" (only the first message may be "system")`,
+      );
+    }
+    if (first?.role === "system") this.system = first.content;
+    this.messages = turns.map((m) => ({ role: m.role, content: m.content }));
   }
 
   private promptTokens(messages: ChatMessage[]): number[] {
@@ -117,10 +153,7 @@ export class ChatSession {
         this.promptTokens(this.history.filter((m) => m.role === "system")).length,
         256,
       );
-      const sampler = new Sampler(
-        { ...chineseAlpacaSamplingDefaults, ...this.options.sampling },
-        this.ctx.size,
-      );
+      const sampler = new Sampler({ ...chineseAlpacaSamplingDefaults, ...this.sampling }, this.ctx.size);
       for (const t of tokens) sampler.accept(t);
       const logits = (await this.ctx.evaluate(fresh, false, options.signal))[0]!;
       const tok = this.model.tokenizer;
