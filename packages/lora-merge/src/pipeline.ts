@@ -4,12 +4,17 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { GgufTensorInput } from "@cllama/gguf-format";
+import {
+  type GgufTensorInput,
+  type GgufTypedValue,
+  type LlamaFileType,
+  parseGgufHeader,
+  serializeGgufHeader,
+} from "@cllama/gguf-format";
 import { writeGgufFile } from "@cllama/gguf-format/node";
-import { ftypeFromName, planTensorTypes } from "@cllama/quantize";
-import { quantizeGgufFile } from "@cllama/quantize/node";
+import { ftypeFromName } from "@cllama/quantize";
+import { type QuantizeSource, quantizeGgufFile } from "@cllama/quantize/node";
 import { type Checkpoint, openCheckpoint } from "./checkpoint";
-import type { LlamaParams } from "./config";
 import type { DeltaKernel } from "./delta";
 import { convertDType, dtypeSize } from "./dtype";
 import { fail } from "./errors";
@@ -34,7 +39,7 @@ export interface ConvertOptions {
   input: string;
   /** Output .gguf file. */
   output: string;
-  /** f32, f16, bf16, or a llama-quantize type (q4_0, q4_k_m, ...: written as F16, then quantized). */
+  /** f32, f16, bf16, or a llama-quantize type (q4_0, q4_k_m, ...: the F16 merge, quantized as it streams). */
   outType?: FloatOutType | string;
   /** Threads for quantized output types (default: every core). */
   threads?: number;
@@ -77,60 +82,15 @@ const FLOAT_TYPES = new Set(["f32", "f16", "bf16"]);
 
 export async function mergeLoras(options: MergeLorasOptions): Promise<PipelineResult> {
   const requested = (options.outType ?? "f16").toLowerCase();
-  if (FLOAT_TYPES.has(requested)) return mergeToFloat({ ...options, outType: requested as FloatOutType });
-  if ((options.format ?? "gguf") !== "gguf") {
+  const format = options.format ?? "gguf";
+  const quantized = !FLOAT_TYPES.has(requested);
+  if (quantized && format !== "gguf") {
     fail("LORA_BAD_OUTTYPE", `--outtype ${requested} needs GGUF output; safetensors holds f32, f16 or bf16`);
   }
-  const ftype = ftypeFromName(requested); // refuses unknown names before any work
-  // llama-quantize's mixes look at the whole model's tensor list: write F16, then quantize it
-  const f16 = `${options.output}.f16.tmp`;
-  try {
-    const result = await mergeToFloat({
-      ...options,
-      output: f16,
-      outType: "f16",
-      // llama-quantize's type choice for every tensor, before any tensor is merged: a row length
-      // the type cannot take fails here, not after the F16 file is written
-      beforeWrite: (tensors, params) =>
-        planTensorTypes(
-          tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape })),
-          {
-            arch: "llama",
-            nLayer: params.numLayers,
-            nHead: params.numHeads,
-            nHeadKv: params.numKvHeads,
-            nExpert: 0,
-          },
-          { ftype },
-        ),
-    });
-    const total = result.bytes;
-    await quantizeGgufFile(f16, options.output, {
-      ftype,
-      threads: options.threads,
-      onProgress: (p) =>
-        options.onProgress?.({
-          tensorIndex: p.tensorsDone,
-          tensorCount: p.tensorCount,
-          tensorName: p.tensorName ?? "",
-          bytesWritten: total + Math.round((p.elementsDone / Math.max(1, p.elementsTotal)) * total),
-          totalBytes: 2 * total,
-        }),
-    });
-    return { ...result, output: options.output, bytes: (await stat(options.output)).size };
-  } finally {
-    await rm(f16, { force: true });
-  }
-}
-
-async function mergeToFloat(
-  options: MergeLorasOptions & {
-    outType: FloatOutType;
-    beforeWrite?: (tensors: GgufTensorInput[], params: LlamaParams) => void;
-  },
-): Promise<PipelineResult> {
-  const format = options.format ?? "gguf";
-  const outType = options.outType;
+  // refuses unknown names before any work
+  const ftype = quantized ? ftypeFromName(requested) : undefined;
+  // A quantized output starts from the F16 merge, as llama-quantize starts from an F16 file
+  const outType = (quantized ? "f16" : requested) as FloatOutType;
   const base = await openCheckpoint(nodeDirectory(options.base));
   const adapters: LoraAdapter[] = [];
   try {
@@ -151,28 +111,101 @@ async function mergeToFloat(
       name: options.name ?? basename(resolve(options.loras.at(-1) ?? options.base)),
       kernel: options.kernel,
     });
-    options.beforeWrite?.(tensors, base.params);
-    await writeGgufFile(
-      options.output,
-      { metadata, tensors },
-      {
-        onProgress: (p) => {
-          options.onProgress?.({
-            tensorIndex: p.tensorIndex,
-            tensorCount: p.tensorCount,
-            tensorName: p.tensorName ?? "",
-            bytesWritten: p.bytesWritten,
-            totalBytes: p.totalBytes,
-          });
-        },
-      },
-    );
+    if (ftype === undefined) await writeFloatGguf(options, metadata, tensors);
+    else await writeQuantizedGguf(options, ftype, metadata, tensors);
     const bytes = (await stat(options.output)).size;
     return { output: options.output, tensors: tensors.length, vocabSize: plan.vocabSize, bytes };
   } finally {
     await base.close();
     await Promise.all(adapters.map((a) => a.close()));
   }
+}
+
+async function writeFloatGguf(
+  options: MergeLorasOptions,
+  metadata: Record<string, GgufTypedValue>,
+  tensors: GgufTensorInput[],
+): Promise<void> {
+  await writeGgufFile(
+    options.output,
+    { metadata, tensors },
+    {
+      onProgress: (p) =>
+        options.onProgress?.({
+          tensorIndex: p.tensorIndex,
+          tensorCount: p.tensorCount,
+          tensorName: p.tensorName ?? "",
+          bytesWritten: p.bytesWritten,
+          totalBytes: p.totalBytes,
+        }),
+    },
+  );
+}
+
+/**
+ * The F16 merge handed straight to llama-quantize's logic (@cllama/quantize): every tensor is
+ * merged when the quantizer reaches it, and no F16 copy of the model touches the disk. The bytes
+ * are those of merging to F16 and then quantizing that file, because the quantizer sees exactly
+ * that file's header and rows.
+ */
+async function writeQuantizedGguf(
+  options: MergeLorasOptions,
+  ftype: LlamaFileType,
+  metadata: Record<string, GgufTypedValue>,
+  tensors: GgufTensorInput[],
+): Promise<void> {
+  await quantizeGgufFile(mergedF16Source(metadata, tensors), options.output, {
+    ftype,
+    threads: options.threads,
+    onProgress: (p) =>
+      options.onProgress?.({
+        tensorIndex: p.tensorsDone,
+        tensorCount: p.tensorCount,
+        tensorName: p.tensorName ?? "",
+        // in bytes of the F16 merge handed to the quantizer: the output's own size is not known
+        // ahead for a mix of types, and the merge is where the time goes
+        bytesWritten: p.elementsDone * 2,
+        totalBytes: p.elementsTotal * 2,
+      }),
+  });
+}
+
+/** The F16 GGUF the merge would write, as a QuantizeSource: its header parsed, rows merged on demand. */
+function mergedF16Source(
+  metadata: Record<string, GgufTypedValue>,
+  tensors: GgufTensorInput[],
+): QuantizeSource {
+  const layout = serializeGgufHeader({ metadata, tensors });
+  const file = parseGgufHeader(layout.header, { fileSize: layout.totalSize });
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  // The quantizer asks for one tensor's rows in order before the next tensor's: keep one merged.
+  let current: { name: string; bytes: Promise<Uint8Array> } | undefined;
+  return {
+    file,
+    readRows: async (info, firstRow, rowCount) => {
+      if (current?.name !== info.name) {
+        const tensor = byName.get(info.name);
+        if (!tensor)
+          fail("LORA_BAD_TENSOR", `the quantizer asked for ${info.name}, which the merge does not make`);
+        current = { name: info.name, bytes: tensorBytes(tensor) };
+      }
+      const bytes = await current.bytes;
+      const rowBytes = bytes.byteLength / (info.shape.slice(1).reduce((a, b) => a * b, 1) || 1);
+      // a copy: the quantizer hands its buffer over to a worker thread
+      return bytes.slice(firstRow * rowBytes, (firstRow + rowCount) * rowBytes);
+    },
+    close: async () => {
+      current = undefined;
+    },
+  };
+}
+
+async function tensorBytes(tensor: GgufTensorInput): Promise<Uint8Array> {
+  const data = typeof tensor.data === "function" ? await tensor.data() : tensor.data;
+  if (data instanceof Uint8Array) return data;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of data) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 async function chooseTokenizer(

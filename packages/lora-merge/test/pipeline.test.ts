@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { openGgufFile } from "@cllama/gguf-format/node";
+import { quantizeGgufFile } from "@cllama/quantize/node";
 import { fixtureNames, fixturePath } from "@cllama/tooling/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeltaKernel } from "../src/index";
@@ -98,4 +101,69 @@ describe.skipIf(!llamaTokenizer)("atomic output", () => {
       expect(readdirSync(tmp.dir).filter((f) => f.includes("partial"))).toEqual([]);
     });
   }
+});
+
+describe.skipIf(!llamaTokenizer)("quantized output straight from the merge", () => {
+  const tmp = tempDir("pipeline-quantized");
+  // 256-wide rows so that the K-quant mix applies without fallbacks
+  const wide: Dims = { vocab: 32000, dim: 256, layers: 1, ff: 512 };
+  const base = join(tmp.dir, "base");
+  const lora = join(tmp.dir, "lora");
+  beforeAll(() => {
+    mkdirSync(base);
+    mkdirSync(lora);
+    writeFileSync(
+      join(base, "config.json"),
+      JSON.stringify({
+        model_type: "llama",
+        vocab_size: wide.vocab,
+        hidden_size: wide.dim,
+        intermediate_size: wide.ff,
+        num_hidden_layers: wide.layers,
+        num_attention_heads: 4,
+      }),
+    );
+    writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(wide)));
+    writeFileSync(
+      join(lora, "adapter_model.safetensors"),
+      safetensorsOf({
+        "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight": [8, wide.ff],
+        "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight": [wide.dim, 8],
+      }),
+    );
+    writeFileSync(
+      join(lora, "adapter_config.json"),
+      JSON.stringify({ r: 8, lora_alpha: 16, target_modules: ["down_proj"] }),
+    );
+    writeFileSync(join(lora, "tokenizer.model"), readFileSync(llamaTokenizer!));
+  });
+  afterAll(() => tmp.cleanup());
+
+  it("q4_k_m: the same bytes as merging to F16 and quantizing that file, with no F16 file written", async () => {
+    const f16 = join(tmp.dir, "merged-f16.gguf");
+    const viaFile = join(tmp.dir, "via-file-q4_k_m.gguf");
+    await mergeLoras({ base, loras: [lora], output: f16, outType: "f16" });
+    await quantizeGgufFile(f16, viaFile, { ftype: "q4_k_m", threads: 1 });
+
+    const direct = join(tmp.dir, "out", "direct-q4_k_m.gguf");
+    mkdirSync(join(tmp.dir, "out"));
+    const seen = new Set<string>();
+    const timer = setInterval(() => {
+      for (const f of readdirSync(join(tmp.dir, "out"))) seen.add(f);
+    }, 5);
+    try {
+      await mergeLoras({ base, loras: [lora], output: direct, outType: "q4_k_m", threads: 2 });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(createHash("sha256").update(readFileSync(direct)).digest("hex")).toBe(
+      createHash("sha256").update(readFileSync(viaFile)).digest("hex"),
+    );
+    const gguf = await openGgufFile(direct);
+    const types = new Set(gguf.file.tensors.map((t) => t.typeName));
+    await gguf.close();
+    expect(types).toEqual(new Set(["F32", "Q4_K", "Q6_K"]));
+    // only the output's own partial file ever existed beside it
+    expect([...seen].filter((f) => f !== "direct-q4_k_m.gguf" && f !== "direct-q4_k_m.gguf.partial")).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ export {
   type QuantizedTensor,
   type QuantizeFileOptions,
   type QuantizeProgress,
+  type QuantizeSource,
   type QuantizeSummary,
   quantizeGgufFile,
 } from "./quantize-file";

@@ -71,6 +71,18 @@ export interface QuantizeSummary {
   fallbacks: number;
 }
 
+/**
+ * Where quantizeGgufFile reads from when it is not a file on disk: a GGUF's parsed header and its
+ * rows on demand (a GgufFileHandle is one). lora-merge passes its merge here, so a merged model
+ * goes to a quantized file with no F16 copy on disk. Rows of one tensor are asked for in order
+ * before the next tensor's.
+ */
+export interface QuantizeSource {
+  file: GgufFile;
+  readRows(info: GgufTensorInfo, firstRow: number, rowCount: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
 /** Elements per chunk handed to a worker: large enough to amortise messaging, small for memory. */
 const CHUNK_ELEMENTS = 1 << 20;
 
@@ -115,7 +127,8 @@ export function mixModelOf(file: GgufFile): MixModel {
   };
 }
 
-async function openInput(path: string): Promise<GgufFileHandle> {
+async function openInput(path: string | QuantizeSource): Promise<GgufFileHandle | QuantizeSource> {
+  if (typeof path !== "string") return path;
   try {
     return await openGgufFile(path);
   } catch (error) {
@@ -216,17 +229,18 @@ function outputMetadata(file: GgufFile, ftype: LlamaFileType): Record<string, Gg
 }
 
 /**
- * Quantize a GGUF model like llama.cpp's llama-quantize. Throws QuantizeError / GgufError with a
- * code; on any failure no file is left under `outPath`.
+ * Quantize a GGUF model like llama.cpp's llama-quantize. The input is a file path or a
+ * QuantizeSource (closed when done either way). Throws QuantizeError / GgufError with a code; on
+ * any failure no file is left under `outPath`.
  */
 export async function quantizeGgufFile(
-  inPath: string,
+  inPath: string | QuantizeSource,
   outPath: string,
   options: QuantizeFileOptions,
 ): Promise<QuantizeSummary> {
   const ftype = typeof options.ftype === "string" ? ftypeFromName(options.ftype) : options.ftype;
   if (LlamaFileType[ftype] === undefined) ftypeFromName(String(ftype));
-  if (resolve(inPath) === resolve(outPath)) {
+  if (typeof inPath === "string" && resolve(inPath) === resolve(outPath)) {
     throw new QuantizeError("QUANTIZE_BAD_ARGUMENT", `input and output are the same file: ${inPath}`);
   }
   const input = await openInput(inPath);
