@@ -23,34 +23,44 @@ function failingKernel(n: number): DeltaKernel {
   };
 }
 
+/** A Hugging Face base folder and a PEFT LoRA folder (with the LLaMA tokenizer) for `d`. */
+function writeBaseAndLora(
+  base: string,
+  lora: string,
+  d: Dims,
+  adapter: { shapes: Record<string, number[]>; r: number; alpha: number; targets: string[] },
+): void {
+  mkdirSync(base);
+  mkdirSync(lora);
+  const config = {
+    model_type: "llama",
+    vocab_size: d.vocab,
+    hidden_size: d.dim,
+    intermediate_size: d.ff,
+    num_hidden_layers: d.layers,
+    num_attention_heads: 4,
+  };
+  writeFileSync(join(base, "config.json"), JSON.stringify(config));
+  writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(d)));
+  writeFileSync(join(lora, "adapter_model.safetensors"), safetensorsOf(adapter.shapes));
+  writeFileSync(
+    join(lora, "adapter_config.json"),
+    JSON.stringify({ r: adapter.r, lora_alpha: adapter.alpha, target_modules: adapter.targets }),
+  );
+  writeFileSync(join(lora, "tokenizer.model"), readFileSync(llamaTokenizer!));
+}
+
 describe.skipIf(!llamaTokenizer)("atomic output", () => {
   const tmp = tempDir("pipeline");
   const base = join(tmp.dir, "base");
   const lora = join(tmp.dir, "lora");
   beforeAll(() => {
-    mkdirSync(base);
-    mkdirSync(lora);
-    const config = {
-      model_type: "llama",
-      vocab_size: dims.vocab,
-      hidden_size: dims.dim,
-      intermediate_size: dims.ff,
-      num_hidden_layers: dims.layers,
-      num_attention_heads: 4,
-    };
-    writeFileSync(join(base, "config.json"), JSON.stringify(config));
-    writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(dims)));
     const shapes: Record<string, number[]> = {};
     for (let i = 0; i < dims.layers; i++) {
       shapes[`base_model.model.model.layers.${i}.self_attn.q_proj.lora_A.weight`] = [4, dims.dim];
       shapes[`base_model.model.model.layers.${i}.self_attn.q_proj.lora_B.weight`] = [dims.dim, 4];
     }
-    writeFileSync(join(lora, "adapter_model.safetensors"), safetensorsOf(shapes));
-    writeFileSync(
-      join(lora, "adapter_config.json"),
-      JSON.stringify({ r: 4, lora_alpha: 8, target_modules: ["q_proj"] }),
-    );
-    writeFileSync(join(lora, "tokenizer.model"), readFileSync(llamaTokenizer!));
+    writeBaseAndLora(base, lora, dims, { shapes, r: 4, alpha: 8, targets: ["q_proj"] });
   });
   afterAll(() => tmp.cleanup());
 
@@ -110,32 +120,11 @@ describe.skipIf(!llamaTokenizer)("quantized output straight from the merge", () 
   const base = join(tmp.dir, "base");
   const lora = join(tmp.dir, "lora");
   beforeAll(() => {
-    mkdirSync(base);
-    mkdirSync(lora);
-    writeFileSync(
-      join(base, "config.json"),
-      JSON.stringify({
-        model_type: "llama",
-        vocab_size: wide.vocab,
-        hidden_size: wide.dim,
-        intermediate_size: wide.ff,
-        num_hidden_layers: wide.layers,
-        num_attention_heads: 4,
-      }),
-    );
-    writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(wide)));
-    writeFileSync(
-      join(lora, "adapter_model.safetensors"),
-      safetensorsOf({
-        "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight": [8, wide.ff],
-        "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight": [wide.dim, 8],
-      }),
-    );
-    writeFileSync(
-      join(lora, "adapter_config.json"),
-      JSON.stringify({ r: 8, lora_alpha: 16, target_modules: ["down_proj"] }),
-    );
-    writeFileSync(join(lora, "tokenizer.model"), readFileSync(llamaTokenizer!));
+    const shapes = {
+      "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight": [8, wide.ff],
+      "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight": [wide.dim, 8],
+    };
+    writeBaseAndLora(base, lora, wide, { shapes, r: 8, alpha: 16, targets: ["down_proj"] });
   });
   afterAll(() => tmp.cleanup());
 
@@ -164,6 +153,8 @@ describe.skipIf(!llamaTokenizer)("quantized output straight from the merge", () 
     await gguf.close();
     expect(types).toEqual(new Set(["F32", "Q4_K", "Q6_K"]));
     // only the output's own partial file ever existed beside it
-    expect([...seen].filter((f) => f !== "direct-q4_k_m.gguf" && f !== "direct-q4_k_m.gguf.partial")).toEqual([]);
+    expect([...seen].filter((f) => f !== "direct-q4_k_m.gguf" && f !== "direct-q4_k_m.gguf.partial")).toEqual(
+      [],
+    );
   });
 });
