@@ -2,6 +2,7 @@
 // several workers can share one call. Types are ggml's type ids.
 
 import { dot4BF16, dot4F16, dot4F32, dot4Q4_0, dot4Q4_1, dot4Q5_0, dot4Q5_1, dot4Q8_0 } from "./dots";
+import { matmulX4, X4 } from "./x4";
 import { dot4Q2_K, dot4Q3_K, dot4Q4_K, dot4Q5_K, dot4Q6_K } from "./kdots";
 
 // @ts-expect-error: decorator
@@ -45,6 +46,7 @@ function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n
  * w: matrix base, rowBytes apart; act: prepared activation rows, actStride bytes apart;
  * y: f32 output, yStride floats per token. Rows go four at a time; tokens are tiled so that a
  * 4-row weight tile is reused from L1 across a tile of tokens and the token tile from L2 across rows.
+ * type | X4: the first (rows & ~3) rows are in the x4 layout (x4.ts); tmp: this thread's 64-byte scratch.
  */
 export function matmul(
   type: i32,
@@ -57,9 +59,16 @@ export function matmul(
   nTok: i32,
   y: usize,
   yStride: i32,
+  tmp: usize,
   r0: i32,
   r1: i32,
 ): void {
+  if (type & X4) {
+    type &= ~X4;
+    const e = min(r1, rows & ~3);
+    if (r0 < e) matmulX4(type, w, rowBytes, n, act, actStride, nTok, y, yStride, tmp, r0, e);
+    if (e > r0) r0 = e;
+  }
   const TT = 16; // tokens per tile
   const RT = 64; // rows per tile
   for (let rb = r0; rb < r1; rb += RT) {

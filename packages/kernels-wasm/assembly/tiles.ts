@@ -9,6 +9,7 @@
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
 import { gatherHalves, hsum4i } from "./simd";
+import { blockBytes, X4, x4Header } from "./x4";
 
 // @ts-ignore: decorator
 @inline
@@ -54,7 +55,12 @@ function isBlock32(type: i32): bool {
 
 // ---------------------------------------------------------------- unpacking one row
 
-function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32): void {
+/**
+ * Unpack row r of the tile. Q4_0, Q4_1 and Q8_0 read block b's header (f16 d, then m for Q4_1) at
+ * hp + b * stride and its quants at qp + b * stride (ggml's layout or the x4 one); the other types
+ * read ggml's layout at p.
+ */
+function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, qp: usize, stride: usize): void {
   const q = tile;
   const sc = tile + ((n as usize) << 3);
   const m4 = i16x8.splat(0x0f);
@@ -62,23 +68,22 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32): void {
     for (let b = 0; b < n >> 5; b++) {
       const g = b << 1;
       const s = sc + ((b as usize) << 5) + ((r as usize) << 2);
+      const h = hp + (b as usize) * stride;
+      const o = qp + (b as usize) * stride;
       if (type == 8) {
-        const o = p + (b as usize) * 34;
-        const w0 = v128.load(o, 2);
-        const w1 = v128.load(o, 18);
+        const w0 = v128.load(o);
+        const w1 = v128.load(o, 16);
         storeGroup(q, g, r, i16x8.shr_s(i16x8.shl(w0, 8), 8), i16x8.shr_s(w0, 8));
         storeGroup(q, g + 1, r, i16x8.shr_s(i16x8.shl(w1, 8), 8), i16x8.shr_s(w1, 8));
-        store<f32>(s, f16ToF32(load<u16>(o)));
+        store<f32>(s, f16ToF32(load<u16>(h)));
         store<f32>(s, 0, 16);
       } else {
-        const bs: usize = type == 2 ? 18 : 20;
-        const o = p + (b as usize) * bs;
-        const w = type == 2 ? v128.load(o, 2) : v128.load(o, 4);
+        const w = v128.load(o);
         const off = i16x8.splat(type == 2 ? 8 : 0);
         storeGroup(q, g, r, i16x8.sub(v128.and(w, m4), off), i16x8.sub(v128.and(i16x8.shr_u(w, 8), m4), off));
         storeGroup(q, g + 1, r, i16x8.sub(v128.and(i16x8.shr_u(w, 4), m4), off), i16x8.sub(i16x8.shr_u(w, 12), off));
-        store<f32>(s, f16ToF32(load<u16>(o)));
-        store<f32>(s, type == 3 ? f16ToF32(load<u16>(o, 2)) : 0, 16);
+        store<f32>(s, f16ToF32(load<u16>(h)));
+        store<f32>(s, type == 3 ? f16ToF32(load<u16>(h, 2)) : 0, 16);
       }
     }
     return;
@@ -332,11 +337,26 @@ export function matmulTiled(
   r1: i32,
 ): void {
   const TT = 64;
+  const x4 = (type & X4) != 0;
+  type &= ~X4;
   const block32 = isBlock32(type);
+  const hb = x4Header(type) as usize;
+  const bs = blockBytes(type) as usize;
+  const x4Rows = x4 ? rows & ~3 : 0;
   for (let tb = 0; tb < nTok; tb += TT) {
     const te = min(tb + TT, nTok);
     for (let r = r0; r < r1; r += 4) {
-      for (let i = 0; i < 4; i++) unpackRow(type, w + ((min(r + i, r1 - 1)) as usize) * rowBytes, n, tile, i);
+      for (let i = 0; i < 4; i++) {
+        const row = min(r + i, r1 - 1);
+        const p = w + (row as usize) * rowBytes;
+        if (row < x4Rows) {
+          const G = w + ((row & ~3) as usize) * rowBytes;
+          const j = (row & 3) as usize;
+          unpackRow(type, p, n, tile, i, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
+        } else {
+          unpackRow(type, p, n, tile, i, p, p + hb, bs);
+        }
+      }
       for (let t = tb; t < te; t++) {
         const a = act + (t as usize) * actStride;
         const res = block32 ? tokenBlock32(tile, a, n) : tokenSuper(tile, a, n);

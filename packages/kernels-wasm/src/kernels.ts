@@ -16,12 +16,17 @@ export interface KBuffer {
   readonly bytes: number;
 }
 
-/** A weight matrix of `rows` rows of `cols` elements in ggml's row layout. */
+/**
+ * A weight matrix of `rows` rows of `cols` elements. Layout "ggml": ggml's row layout. Layout
+ * "x4" (Q4_0, Q4_1, Q8_0): the same bytes regrouped at upload so that four consecutive rows form
+ * one stream of blocks (assembly/x4.ts); rows past the last multiple of four stay in ggml's layout.
+ */
 export interface KWeights extends KBuffer {
   readonly type: number;
   readonly rows: number;
   readonly cols: number;
   readonly rowBytes: number;
+  readonly layout: "ggml" | "x4";
 }
 
 /** A thread of the pool as the kernels see it (worker_threads.Worker or a Web Worker). */
@@ -264,7 +269,12 @@ export class Kernels {
     if (!arena) arena = await this.addArena();
     const ptr = arena.alloc(bytes, `${info.name} weights ${rows} x ${cols}`);
     arena.bytesView(ptr, bytes).set(data);
-    return { arena: arena.index, ptr, bytes, type, rows, cols, rowBytes };
+    const layout = X4_TYPES.has(type) && rows >= 4 ? "x4" : "ggml";
+    if (layout === "x4") {
+      const tmp = arena.scratchRegion("x4", 4 * rowBytes);
+      arena.exports.interleaveX4(type, ptr, rowBytes, rows, tmp);
+    }
+    return { arena: arena.index, ptr, bytes, type, rows, cols, rowBytes, layout };
   }
 
   /** Open a new memory (instantiated on every thread); returns its arena. */
@@ -364,7 +374,8 @@ export class Kernels {
         yPtr = this.arenas[w.arena].scratchRegion(`y${i}`, bytes);
         copies.push({ from: { arena: w.arena, ptr: yPtr, bytes }, to: y });
       }
-      const args = [w.type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows];
+      const type = w.type | (w.layout === "x4" ? X4_FLAG : 0);
+      const args = [type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows];
       const base = { arena: w.arena, units: Math.ceil(w.rows / 4), scale: 4, limit: w.rows };
       if (nTok >= TILED_MIN_TOKENS && weightTypeInfo(w.type).blockSize > 1) {
         // Unpack each 4-row group once per 64 tokens into a per-thread tile.
@@ -372,7 +383,9 @@ export class Kernels {
         const tile = this.arenas[w.arena].scratchRegion("tile", perThread * this.threads);
         jobs.push({ ...base, fn: "matmulTiled", args: [...args, tile], tidArg: 10, tidStride: perThread });
       } else {
-        jobs.push({ ...base, fn: "matmul", args });
+        // 64 bytes of per-thread scratch, a cache line pair apart (no false sharing).
+        const tmp = this.arenas[w.arena].scratchRegion("matvec", 128 * this.threads);
+        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 128 });
       }
     });
     // Small products are not worth waking the pool for.
@@ -393,7 +406,16 @@ export class Kernels {
     const bytes = count * w.cols * 4;
     const a = this.arenas[w.arena];
     const out = y.arena === w.arena ? y.ptr : a.scratchRegion("dequant", bytes);
-    a.exports.dequantizeRows(w.type, w.ptr + first * w.rowBytes, w.rowBytes, w.cols, out, w.cols, 0, count);
+    if (w.layout === "x4") {
+      // One row at a time, back in ggml's layout first (this serves embedding lookups: few rows).
+      const row = a.scratchRegion("plain row", w.rowBytes);
+      for (let i = 0; i < count; i++) {
+        a.exports.plainRow(w.type, w.ptr, w.rowBytes, w.rows, first + i, row);
+        a.exports.dequantizeRows(w.type, row, w.rowBytes, w.cols, out + i * w.cols * 4, w.cols, 0, 1);
+      }
+    } else {
+      a.exports.dequantizeRows(w.type, w.ptr + first * w.rowBytes, w.rowBytes, w.cols, out, w.cols, 0, count);
+    }
     if (y.arena !== w.arena) this.copy({ arena: w.arena, ptr: out, bytes }, y, bytes);
   }
 
@@ -675,6 +697,9 @@ export class Kernels {
 }
 
 const PAGE_BYTES = 65536;
+/** Types uploaded in the x4 layout, and the flag that tells the products so (assembly/x4.ts). */
+const X4_TYPES = new Set([2, 3, 8]);
+const X4_FLAG = 256;
 /** Below this many multiply-adds a product runs on the calling thread alone (~20 us of work). */
 const SERIAL_MACS = 1 << 18;
 /** From this many tokens on, quantized products unpack weight tiles once and reuse them. */
