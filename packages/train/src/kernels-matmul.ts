@@ -33,15 +33,17 @@ export function kernelsMatmul(kernels: Kernels): MatmulBackend {
       // Views after every allocation: a memory that grew detaches the old ones.
       kernels.f32(x).set(a.subarray(0, m * k));
       kernels.f32(wb).set(b.subarray(0, n * k));
-      const w: KWeights = {
+      // Plain row layout (kernels-wasm versions that know other layouts read `layout`).
+      const w = {
         ...wb,
         bytes: n * k * 4,
         type: WeightType.F32,
         rows: n,
         cols: k,
         rowBytes: k * 4,
+        layout: "ggml" as const,
       };
-      kernels.matmul(w, x, y, m);
+      kernels.matmul(w satisfies Omit<KWeights, "layout">, x, y, m);
       out.set(kernels.f32(y).subarray(0, m * n));
       return out;
     },

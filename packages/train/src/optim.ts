@@ -10,6 +10,11 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Clip the global gradient norm to this (0: no clipping). */
   clipNorm?: number;
+  /**
+   * Multiplier of the learning rate per parameter name (default 1). Lets LoRA tuning move the
+   * fully trained `modules_to_save` (embed_tokens, lm_head) more gently than the adapters.
+   */
+  lrScale?: Readonly<Record<string, number>>;
 }
 
 export interface ScheduleOptions {
@@ -36,7 +41,15 @@ export class AdamW {
   readonly options: Required<AdamWOptions>;
 
   constructor(options: AdamWOptions) {
-    this.options = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1, ...options };
+    this.options = {
+      beta1: 0.9,
+      beta2: 0.95,
+      eps: 1e-8,
+      weightDecay: 0.1,
+      clipNorm: 1,
+      ...options,
+      lrScale: options.lrScale ?? {},
+    };
   }
 
   /** Global L2 norm of the gradients. */
@@ -47,8 +60,8 @@ export class AdamW {
   }
 
   /** One update with learning rate `lr` (default options.lr); returns the gradient norm before clipping. */
-  update(params: Param[], lr = this.options.lr): number {
-    const { beta1, beta2, eps, weightDecay, clipNorm } = this.options;
+  update(params: Param[], baseLr = this.options.lr): number {
+    const { beta1, beta2, eps, weightDecay, clipNorm, lrScale } = this.options;
     const norm = AdamW.gradNorm(params);
     const clip = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     this.step++;
@@ -63,6 +76,7 @@ export class AdamW {
         this.m.set(p.name, m);
         this.v.set(p.name, v);
       }
+      const lr = baseLr * (lrScale[p.name] ?? 1);
       const decay = p.shape.length > 1 ? 1 - lr * weightDecay : 1;
       const g = p.grad!;
       const w = p.data;

@@ -35,6 +35,8 @@ export interface TrainOptions {
   onCheckpoint?: (step: number, optimizer: AdamW) => void | Promise<void>;
   checkpointEvery?: number;
   optimizer?: AdamW;
+  /** Learning-rate multipliers by parameter name (used when `optimizer` is not given). */
+  lrScale?: Readonly<Record<string, number>>;
   /** First step (when resuming). */
   startStep?: number;
 }
@@ -54,7 +56,13 @@ export function evaluate(model: LlamaModel, batches: Batch[]): number {
 export async function train(model: LlamaModel, o: TrainOptions): Promise<TrainLogEntry[]> {
   const accum = o.accumSteps ?? 1;
   const optimizer =
-    o.optimizer ?? new AdamW({ lr: o.peakLr, weightDecay: o.weightDecay ?? 0.1, clipNorm: o.clipNorm ?? 1 });
+    o.optimizer ??
+    new AdamW({
+      lr: o.peakLr,
+      weightDecay: o.weightDecay ?? 0.1,
+      clipNorm: o.clipNorm ?? 1,
+      lrScale: o.lrScale,
+    });
   const params = model.trainable();
   const log: TrainLogEntry[] = [];
   const start = performance.now();

@@ -71,6 +71,23 @@ describe("optimizer and loop", () => {
     expect(learningRate(110, s)).toBeCloseTo(0.1);
   });
 
+  it("scales the learning rate per parameter name (gentler modules_to_save)", () => {
+    const param = (name: string) => ({
+      name,
+      shape: [2],
+      data: Float32Array.from([1, 1]),
+      grad: Float32Array.from([0.5, -0.5]),
+    });
+    const full = param("a");
+    const gentle = param("lm_head.weight");
+    new AdamW({ lr: 0.01, clipNorm: 0, lrScale: { "lm_head.weight": 0.1 } }).update([full, gentle]);
+    // Adam's first step moves every weight by about lr against its gradient's sign.
+    expect(full.data[0]!).toBeCloseTo(1 - 0.01, 5);
+    expect(full.data[1]!).toBeCloseTo(1 + 0.01, 5);
+    expect(gentle.data[0]!).toBeCloseTo(1 - 0.001, 6);
+    expect(gentle.data[1]!).toBeCloseTo(1 + 0.001, 6);
+  });
+
   it("learns a repeating sequence: training and held-out loss fall", async () => {
     const model = tinyModel(tiny, jsMatmul, 8);
     const stream = Int32Array.from({ length: 400 }, (_, i) => (i * 5) % 11);
