@@ -246,7 +246,7 @@ function rowDot32(q: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
-function tokenBlock32(tile: usize, act: usize, n: i32): v128 {
+function tokenBlock32(tile: usize, act: usize, n: i32, tmp: usize): v128 {
   const nb = n >> 5;
   const sc = tile + ((n as usize) << 3);
   const dA = act + ((n as usize) << 1);
@@ -259,13 +259,72 @@ function tokenBlock32(tile: usize, act: usize, n: i32): v128 {
     const a2 = v128.load(a, 32);
     const a3 = v128.load(a, 48);
     const q = tile + ((b as usize) << 8);
-    const sumi = hsum4i(rowDot32(q, a0, a1, a2, a3), rowDot32(q + 32, a0, a1, a2, a3), rowDot32(q + 64, a0, a1, a2, a3), rowDot32(q + 96, a0, a1, a2, a3));
+    // A loop (which V8 unrolls row after row) instead of four inlined rows: see x4.ts.
+    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot32(q + r, a0, a1, a2, a3));
+    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
     const s = sc + ((b as usize) << 5);
     const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
     const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
     acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
   }
   return acc;
+}
+
+// @ts-ignore: decorator
+@inline
+function rowDot32At(q: usize, a: usize): v128 {
+  const s0 = i32x4.dot_i16x8_s(v128.load(q), v128.load(a));
+  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), v128.load(a, 16));
+  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), v128.load(a, 32));
+  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), v128.load(a, 48));
+  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
+}
+
+// @ts-ignore: decorator
+@inline
+function combine32(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32): v128 {
+  const dA = act + ((n as usize) << 1);
+  const sA = dA + (((n >> 5) as usize) << 2);
+  const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+  const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
+  return f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
+}
+
+/**
+ * Two tokens against a block-32 tile: each weight vector loaded once serves both (the tile is
+ * the part that does not fit in registers). The results go to tmp + 128 and tmp + 144.
+ */
+function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize): void {
+  const nb = n >> 5;
+  const sc = tile + ((n as usize) << 3);
+  let accA = f32x4.splat(0);
+  let accB = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const aA = actA + ((b as usize) << 6);
+    const aB = actB + ((b as usize) << 6);
+    const q = tile + ((b as usize) << 8);
+    for (let r: usize = 0; r < 128; r += 32) {
+      const w0 = v128.load(q + r);
+      const w1 = v128.load(q + r, 16);
+      const w2 = v128.load(q + r, 128);
+      const w3 = v128.load(q + r, 144);
+      const sA = i32x4.add(
+        i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(aA)), i32x4.dot_i16x8_s(w1, v128.load(aA, 16))),
+        i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(aA, 32)), i32x4.dot_i16x8_s(w3, v128.load(aA, 48))),
+      );
+      const sB = i32x4.add(
+        i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(aB)), i32x4.dot_i16x8_s(w1, v128.load(aB, 16))),
+        i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(aB, 32)), i32x4.dot_i16x8_s(w3, v128.load(aB, 48))),
+      );
+      v128.store(tmp + (r >> 1), sA);
+      v128.store(tmp + (r >> 1), sB, 64);
+    }
+    const s = sc + ((b as usize) << 5);
+    accA = combine32(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b);
+    accB = combine32(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b);
+  }
+  v128.store(tmp, accA, 128);
+  v128.store(tmp, accB, 144);
 }
 
 // @ts-ignore: decorator
@@ -291,7 +350,7 @@ function minsDot(m: usize, bs: usize): v128 {
   return i32x4.add(s, i32x4.mul(v128.load(m, 48), v128.load(bs, 48)));
 }
 
-function tokenSuper(tile: usize, act: usize, n: i32): v128 {
+function tokenSuper(tile: usize, act: usize, n: i32, tmp: usize): v128 {
   const nk = n >> 8;
   const sc = tile + ((n as usize) << 3);
   const dA = act + ((n as usize) << 1);
@@ -300,7 +359,8 @@ function tokenSuper(tile: usize, act: usize, n: i32): v128 {
   for (let b = 0; b < nk; b++) {
     const q = tile + ((b as usize) << 11);
     const a = act + ((b as usize) << 9);
-    const sumi = hsum4i(rowDot256(q, a), rowDot256(q + 32, a), rowDot256(q + 64, a), rowDot256(q + 96, a));
+    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot256(q + r, a));
+    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
     const s = sc + (b as usize) * 288;
     const bs = bA + ((b as usize) << 6);
     const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
@@ -310,6 +370,20 @@ function tokenSuper(tile: usize, act: usize, n: i32): v128 {
     acc = f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
   }
   return acc;
+}
+
+/** y[t][r..r+4) = res, clipped at row r1. */
+// @ts-ignore: decorator
+@inline
+function storeRow4(y: usize, yStride: i32, t: i32, r: i32, r1: i32, res: v128): void {
+  const yp = y + ((((t as usize) * (yStride as usize)) + (r as usize)) << 2);
+  if (r + 4 <= r1) {
+    v128.store(yp, res);
+  } else {
+    store<f32>(yp, f32x4.extract_lane(res, 0));
+    if (r + 1 < r1) store<f32>(yp, f32x4.extract_lane(res, 1), 4);
+    if (r + 2 < r1) store<f32>(yp, f32x4.extract_lane(res, 2), 8);
+  }
 }
 
 /** Bytes of one thread's tile for n columns. */
@@ -337,6 +411,7 @@ export function matmulTiled(
   r1: i32,
 ): void {
   const TT = 64;
+  const tmp = tile + (tileBytes(type & ~X4, n) as usize);
   const x4 = (type & X4) != 0;
   type &= ~X4;
   const block32 = isBlock32(type);
@@ -359,15 +434,16 @@ export function matmulTiled(
       }
       for (let t = tb; t < te; t++) {
         const a = act + (t as usize) * actStride;
-        const res = block32 ? tokenBlock32(tile, a, n) : tokenSuper(tile, a, n);
-        const yp = y + ((((t as usize) * (yStride as usize)) + (r as usize)) << 2);
-        if (r + 4 <= r1) {
-          v128.store(yp, res);
+        let res: v128;
+        if (block32 && t + 1 < te) {
+          tokenPair32(tile, a, a + actStride, n, tmp);
+          res = v128.load(tmp, 128);
+          storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 144));
         } else {
-          store<f32>(yp, f32x4.extract_lane(res, 0));
-          if (r + 1 < r1) store<f32>(yp, f32x4.extract_lane(res, 1), 4);
-          if (r + 2 < r1) store<f32>(yp, f32x4.extract_lane(res, 2), 8);
+          res = block32 ? tokenBlock32(tile, a, n, tmp) : tokenSuper(tile, a, n, tmp);
         }
+        storeRow4(y, yStride, t, r, r1, res);
+        if (block32 && t + 1 < te) t++;
       }
     }
   }

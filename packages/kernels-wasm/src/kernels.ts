@@ -708,7 +708,8 @@ const TILED_MIN_TOKENS = 4;
 /** Bytes of one thread's unpacked tile (assembly/tiles.ts) for 4 rows of n columns. */
 function tileBytes(type: number, n: number): number {
   const block32 = weightTypeInfo(type).blockSize === 32;
-  return 8 * n + (block32 ? n : (n / 256) * 288);
+  // + 160 bytes of partial sums after the tile
+  return 8 * n + (block32 ? n : (n / 256) * 288) + 160;
 }
 
 function prepareJob(
