@@ -63,10 +63,15 @@ function q4kRow(p: usize, a: usize, p0: v128, p1: v128): v128 {
   const sc = k4Scales(p + 4, p0, p1);
   const c0 = i32x4.extract_lane(sc, 0);
   const c1 = i32x4.extract_lane(sc, 1);
-  let acc = k4Chunk(v128.load(p, 16), v128.load(p, 32), a, c0 & 0xff, (c0 >> 8) & 0xff);
-  acc = i32x4.add(acc, k4Chunk(v128.load(p, 48), v128.load(p, 64), a + 128, (c0 >> 16) & 0xff, c0 >>> 24));
-  acc = i32x4.add(acc, k4Chunk(v128.load(p, 80), v128.load(p, 96), a + 256, c1 & 0xff, (c1 >> 8) & 0xff));
-  return i32x4.add(acc, k4Chunk(v128.load(p, 112), v128.load(p, 128), a + 384, (c1 >> 16) & 0xff, c1 >>> 24));
+  // A loop, not four inlined chunks: V8 schedules straight-line code breadth-first (all the
+  // unpacking, then all the multiplies) and spills; loop iterations stay apart (see x4.ts).
+  let acc = i32x4.splat(0);
+  for (let j = 0; j < 4; j++) {
+    const c = (j < 2 ? c0 : c1) >>> (((j & 1) as u32) << 4);
+    const q = p + ((j as usize) << 5);
+    acc = i32x4.add(acc, k4Chunk(v128.load(q, 16), v128.load(q, 32), a + ((j as usize) << 7), c & 0xff, (c >> 8) & 0xff));
+  }
+  return acc;
 }
 
 // @ts-expect-error: decorator
@@ -132,8 +137,72 @@ function rowQ4_K(p: usize, act: usize, n: i32): f32 {
   return acc;
 }
 
-export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
-  return f32x4(rowQ4_K(p0, act, n), rowQ4_K(p1, act, n), rowQ4_K(p2, act, n), rowQ4_K(p3, act, n));
+/**
+ * The eight 32-element sub-block dots of a K-quant super-block, stored at tmp..tmp+128 by the
+ * caller's loop, weighted by the eight scales (lane bytes of sc0 = scales 0..3, sc1 = 4..7) and
+ * summed per lane. One multiply per four sub-blocks instead of splatting every scale.
+ */
+// @ts-expect-error: decorator
+@inline
+function scaleSubBlocks(tmp: usize, sc0: u32, sc1: u32): v128 {
+  const s03 = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
+  const s47 = hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112));
+  const sc = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(sc0), 1, sc1));
+  return i32x4.add(i32x4.mul(s03, i32x4.extend_low_i16x8_u(sc)), i32x4.mul(s47, i32x4.extend_high_i16x8_u(sc)));
+}
+
+/** Sum of the lanes of a and of b, as (a, b) in lanes 0 and 1 of the result's i64... as two i32s. */
+// @ts-expect-error: decorator
+@inline
+function lanesSum2(a: v128, b: v128): v128 {
+  const t = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  return i32x4.add(t, v128.shuffle<i32>(t, t, 1, 0, 3, 2));
+}
+
+/**
+ * One Q4_K row, its four 64-element chunks walked in a loop whose sub-block dots go through tmp
+ * (128 bytes): straight-line code makes V8 spill (see x4.ts). Same integer sums as rowQ4_K.
+ */
+function rowQ4_Kt(p: usize, act: usize, n: i32, tmp: usize): f32 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  const m = i16x8.splat(0x0f);
+  let acc: f32 = 0;
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = p + (b as usize) * 144;
+    for (let j: usize = 0; j < 4; j++) {
+      const w0 = v128.load(o + (j << 5), 16);
+      const w1 = v128.load(o + (j << 5), 32);
+      const ag = a + (j << 7);
+      const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
+      const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
+      v128.store(tmp + (j << 5), sL);
+      v128.store(tmp + (j << 5), sH, 16);
+    }
+    const u0 = load<u32>(o, 4);
+    const u1 = load<u32>(o, 8);
+    const u2 = load<u32>(o, 12);
+    const sc0 = u0 & 0x3f3f3f3f;
+    const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+    const mn0 = u1 & 0x3f3f3f3f;
+    const mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+    const bs = bA + ((b as usize) << 6);
+    const m16 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn0), 1, mn1));
+    const mins = i32x4.add(
+      i32x4.mul(i32x4.extend_low_i16x8_u(m16), pairSums(bs, 0)),
+      i32x4.mul(i32x4.extend_high_i16x8_u(m16), pairSums(bs, 8)),
+    );
+    const t = lanesSum2(scaleSubBlocks(tmp, sc0, sc1), mins);
+    const da = load<f32>(dA + ((b as usize) << 2));
+    acc += f16ToF32(load<u16>(o)) * da * (i32x4.extract_lane(t, 0) as f32) - f16ToF32(load<u16>(o, 2)) * da * (i32x4.extract_lane(t, 2) as f32);
+  }
+  return acc;
+}
+
+export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32, tmp: usize): v128 {
+  return f32x4(rowQ4_Kt(p0, act, n, tmp), rowQ4_Kt(p1, act, n, tmp), rowQ4_Kt(p2, act, n, tmp), rowQ4_Kt(p3, act, n, tmp));
 }
 
 // @ts-expect-error: decorator
@@ -228,8 +297,52 @@ function rowQ6_K(p: usize, act: usize, n: i32): f32 {
   return acc;
 }
 
-export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32): v128 {
-  return f32x4(rowQ6_K(p0, act, n), rowQ6_K(p1, act, n), rowQ6_K(p2, act, n), rowQ6_K(p3, act, n));
+/**
+ * One Q6_K row: the 16 group dots of a super-block go through tmp (256 bytes) from a loop (see
+ * rowQ4_Kt), then four vector multiplies apply the 16 scales. Same integer sums as rowQ6_K.
+ */
+function rowQ6_Kt(p: usize, act: usize, n: i32, tmp: usize): f32 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  const m = i16x8.splat(0x0f);
+  const m30 = i16x8.splat(0x30);
+  let acc: f32 = 0;
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const o = p + (b as usize) * 210;
+    for (let i: usize = 0; i < 4; i++) {
+      const h = i >> 1;
+      const lo = (i & 1) << 4;
+      const ql = o + (h << 6) + lo;
+      const wa = v128.load(ql);
+      const wb = v128.load(ql, 32);
+      const hv = v128.load(o + 128 + (h << 5) + lo);
+      const ag = a + (h << 8) + (lo << 1);
+      // group h*8 + l (+2, +4, +6): scale index of the group, so tmp holds groups in scale order
+      const t = tmp + (((h << 3) + (i & 1)) << 4);
+      v128.store(t, dotG(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), ag));
+      v128.store(t, dotG(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), ag + 64), 32);
+      v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), ag + 128), 64);
+      v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), ag + 192), 96);
+    }
+    const sc = v128.load(o, 192);
+    const slo = i16x8.extend_low_i8x16_s(sc);
+    const shi = i16x8.extend_high_i8x16_s(sc);
+    let s = i32x4.mul(hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), i32x4.extend_low_i16x8_s(slo));
+    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), i32x4.extend_high_i16x8_s(slo)));
+    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 128), v128.load(tmp, 144), v128.load(tmp, 160), v128.load(tmp, 176)), i32x4.extend_low_i16x8_s(shi)));
+    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 192), v128.load(tmp, 208), v128.load(tmp, 224), v128.load(tmp, 240)), i32x4.extend_high_i16x8_s(shi)));
+    s = i32x4.sub(s, q6kOffset(o, bA + ((b as usize) << 6)));
+    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    acc += f16ToF32(load<u16>(o, 208)) * load<f32>(dA + ((b as usize) << 2)) * (sumi as f32);
+  }
+  return acc;
+}
+
+export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32, tmp: usize): v128 {
+  return f32x4(rowQ6_Kt(p0, act, n, tmp), rowQ6_Kt(p1, act, n, tmp), rowQ6_Kt(p2, act, n, tmp), rowQ6_Kt(p3, act, n, tmp));
 }
 
 // ---------------------------------------------------------------- Q2_K (84 bytes: scales[16], qs[64], d, dmin)

@@ -7,7 +7,7 @@ import { dot4Q2_K, dot4Q3_K, dot4Q4_K, dot4Q5_K, dot4Q6_K } from "./kdots";
 
 // @ts-expect-error: decorator
 @inline
-function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n: i32): v128 {
+function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n: i32, tmp: usize): v128 {
   switch (type) {
     case 0:
       return dot4F32(p0, p1, p2, p3, a, n);
@@ -28,11 +28,11 @@ function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n
     case 11:
       return dot4Q3_K(p0, p1, p2, p3, a, n);
     case 12:
-      return dot4Q4_K(p0, p1, p2, p3, a, n);
+      return dot4Q4_K(p0, p1, p2, p3, a, n, tmp);
     case 13:
       return dot4Q5_K(p0, p1, p2, p3, a, n);
     case 14:
-      return dot4Q6_K(p0, p1, p2, p3, a, n);
+      return dot4Q6_K(p0, p1, p2, p3, a, n, tmp);
     case 30:
       return dot4BF16(p0, p1, p2, p3, a, n);
     default:
@@ -46,7 +46,7 @@ function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n
  * w: matrix base, rowBytes apart; act: prepared activation rows, actStride bytes apart;
  * y: f32 output, yStride floats per token. Rows go four at a time; tokens are tiled so that a
  * 4-row weight tile is reused from L1 across a tile of tokens and the token tile from L2 across rows.
- * type | X4: the first (rows & ~3) rows are in the x4 layout (x4.ts); tmp: this thread's 64-byte scratch.
+ * type | X4: the first (rows & ~3) rows are in the x4 layout (x4.ts); tmp: this thread's 256-byte scratch.
  */
 export function matmul(
   type: i32,
@@ -81,7 +81,7 @@ export function matmul(
         const p2 = r + 2 < re ? p0 + 2 * rowBytes : p0;
         const p3 = r + 3 < re ? p0 + 3 * rowBytes : p0;
         for (let t = tb; t < te; t++) {
-          const res = dot4(type, p0, p1, p2, p3, act + (t as usize) * actStride, n);
+          const res = dot4(type, p0, p1, p2, p3, act + (t as usize) * actStride, n, tmp);
           const yp = y + ((((t as usize) * (yStride as usize)) + (r as usize)) << 2);
           if (r + 4 <= re) {
             v128.store(yp, res);

@@ -383,9 +383,9 @@ export class Kernels {
         const tile = this.arenas[w.arena].scratchRegion("tile", perThread * this.threads);
         jobs.push({ ...base, fn: "matmulTiled", args: [...args, tile], tidArg: 10, tidStride: perThread });
       } else {
-        // 64 bytes of per-thread scratch, a cache line pair apart (no false sharing).
-        const tmp = this.arenas[w.arena].scratchRegion("matvec", 128 * this.threads);
-        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 128 });
+        // 256 bytes of per-thread scratch, with a cache line between threads (no false sharing).
+        const tmp = this.arenas[w.arena].scratchRegion("matvec", 320 * this.threads);
+        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 320 });
       }
     });
     // Small products are not worth waking the pool for.
