@@ -372,6 +372,61 @@ function tokenSuper(tile: usize, act: usize, n: i32, tmp: usize): v128 {
   return acc;
 }
 
+/** The K-quant tile's float combine of one super-block for one token (see tokenSuper). */
+// @ts-ignore: decorator
+@inline
+function combineSuper(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bs = dA + ((nk as usize) << 2) + ((b as usize) << 6);
+  const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
+  const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
+  const d = f32x4.mul(v128.load(s), da);
+  const dm = f32x4.mul(v128.load(s, 16), da);
+  return f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
+}
+
+/** tokenSuper for two tokens at once (each tile vector loaded once); results at tmp + 128 and + 144. */
+function tokenSuperPair(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize): void {
+  const nk = n >> 8;
+  const sc = tile + ((n as usize) << 3);
+  let accA = f32x4.splat(0);
+  let accB = f32x4.splat(0);
+  for (let b = 0; b < nk; b++) {
+    const q = tile + ((b as usize) << 11);
+    const aA = actA + ((b as usize) << 9);
+    const aB = actB + ((b as usize) << 9);
+    for (let r: usize = 0; r < 128; r += 32) {
+      let sA = i32x4.splat(0);
+      let sB = i32x4.splat(0);
+      for (let g: usize = 0; g < 16; g += 2) {
+        const qg = q + r + (g << 7);
+        const w0 = v128.load(qg);
+        const w1 = v128.load(qg, 16);
+        const w2 = v128.load(qg, 128);
+        const w3 = v128.load(qg, 144);
+        const ga = aA + (g << 5);
+        const gb = aB + (g << 5);
+        sA = i32x4.add(sA, i32x4.add(
+          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(ga)), i32x4.dot_i16x8_s(w1, v128.load(ga, 16))),
+          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(ga, 32)), i32x4.dot_i16x8_s(w3, v128.load(ga, 48))),
+        ));
+        sB = i32x4.add(sB, i32x4.add(
+          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(gb)), i32x4.dot_i16x8_s(w1, v128.load(gb, 16))),
+          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(gb, 32)), i32x4.dot_i16x8_s(w3, v128.load(gb, 48))),
+        ));
+      }
+      v128.store(tmp + (r >> 1), sA);
+      v128.store(tmp + (r >> 1), sB, 64);
+    }
+    const s = sc + (b as usize) * 288;
+    accA = combineSuper(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b);
+    accB = combineSuper(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b);
+  }
+  v128.store(tmp, accA, 128);
+  v128.store(tmp, accB, 144);
+}
+
 /** y[t][r..r+4) = res, clipped at row r1. */
 // @ts-ignore: decorator
 @inline
@@ -435,15 +490,16 @@ export function matmulTiled(
       for (let t = tb; t < te; t++) {
         const a = act + (t as usize) * actStride;
         let res: v128;
-        if (block32 && t + 1 < te) {
-          tokenPair32(tile, a, a + actStride, n, tmp);
+        if (t + 1 < te) {
+          if (block32) tokenPair32(tile, a, a + actStride, n, tmp);
+          else tokenSuperPair(tile, a, a + actStride, n, tmp);
           res = v128.load(tmp, 128);
           storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 144));
         } else {
           res = block32 ? tokenBlock32(tile, a, n, tmp) : tokenSuper(tile, a, n, tmp);
         }
         storeRow4(y, yStride, t, r, r1, res);
-        if (block32 && t + 1 < te) t++;
+        if (t + 1 < te) t++;
       }
     }
   }
