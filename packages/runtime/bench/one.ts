@@ -6,24 +6,19 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { nodeLlamaCppDir } from "@cllama/tooling/oracles";
 import { loadModel } from "../src/index";
+import { promptTokens } from "./prompt";
 
 const [engine, path, threadsArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
 const N_PROMPT = Number(process.env.BENCH_PROMPT ?? 512);
 const N_GEN = Number(process.env.BENCH_GEN ?? 128);
 
-function promptTokens(vocab: number): number[] {
-  const tokens = [1];
-  for (let i = 1; i < N_PROMPT; i++) tokens.push(3 + ((i * 7919) % (vocab - 3)));
-  return tokens;
-}
-
 async function cllama() {
   const t0 = performance.now();
   const model = await loadModel(path!, { threads, contextSize: N_PROMPT + N_GEN + 8 });
   const loadMs = performance.now() - t0;
   const ctx = model.createContext();
-  const prompt = promptTokens(model.hparams.nVocab);
+  const prompt = promptTokens(N_PROMPT, model.hparams.nVocab);
   const t1 = performance.now();
   let [logits] = await ctx.evaluate(prompt);
   const promptMs = performance.now() - t1;
@@ -52,7 +47,7 @@ async function llamaCpp() {
   });
   const loadMs = performance.now() - t0;
   const seq = context.getSequence();
-  const tokens = promptTokens(Number(process.env.BENCH_VOCAB ?? 32000));
+  const tokens = promptTokens(N_PROMPT, Number(process.env.BENCH_VOCAB ?? 32000));
   const t1 = performance.now();
   await seq.evaluateWithoutGeneratingNewTokens(tokens.slice(0, -1));
   const gen = seq.evaluate(tokens.slice(-1), { temperature: 0 });
