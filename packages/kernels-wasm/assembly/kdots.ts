@@ -167,38 +167,53 @@ function rowQ4_Kt(p: usize, act: usize, n: i32, tmp: usize): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  const m = i16x8.splat(0x0f);
   let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
-    const a = act + ((b as usize) << 9);
     const o = p + (b as usize) * 144;
-    for (let j: usize = 0; j < 4; j++) {
-      const w0 = v128.load(o + (j << 5), 16);
-      const w1 = v128.load(o + (j << 5), 32);
-      const ag = a + (j << 7);
-      const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
-      const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
-      v128.store(tmp + (j << 5), sL);
-      v128.store(tmp + (j << 5), sH, 16);
-    }
-    const u0 = load<u32>(o, 4);
-    const u1 = load<u32>(o, 8);
-    const u2 = load<u32>(o, 12);
-    const sc0 = u0 & 0x3f3f3f3f;
-    const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
-    const mn0 = u1 & 0x3f3f3f3f;
-    const mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-    const bs = bA + ((b as usize) << 6);
-    const m16 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn0), 1, mn1));
-    const mins = i32x4.add(
-      i32x4.mul(i32x4.extend_low_i16x8_u(m16), pairSums(bs, 0)),
-      i32x4.mul(i32x4.extend_high_i16x8_u(m16), pairSums(bs, 8)),
-    );
-    const t = lanesSum2(scaleSubBlocks(tmp, sc0, sc1), mins);
+    const t = q4kSuper(o, act + ((b as usize) << 9), bA + ((b as usize) << 6), tmp);
     const da = load<f32>(dA + ((b as usize) << 2));
     acc += f16ToF32(load<u16>(o)) * da * (i32x4.extract_lane(t, 0) as f32) - f16ToF32(load<u16>(o, 2)) * da * (i32x4.extract_lane(t, 2) as f32);
   }
   return acc;
+}
+
+/**
+ * Integer sums of one Q4_K super-block at o against the activation block a (bsums at bs): the
+ * scale-weighted dot in lane 0, the mins term in lane 2. Uses tmp[0, 128).
+ */
+// @ts-expect-error: decorator
+@inline
+export function q4kSuper(o: usize, a: usize, bs: usize, tmp: usize): v128 {
+  const m = i16x8.splat(0x0f);
+  for (let j: usize = 0; j < 4; j++) {
+    const w0 = v128.load(o + (j << 5), 16);
+    const w1 = v128.load(o + (j << 5), 32);
+    const ag = a + (j << 7);
+    const sL = i32x4.add(dotG(v128.and(w0, m), v128.and(i16x8.shr_u(w0, 8), m), ag), dotG(v128.and(w1, m), v128.and(i16x8.shr_u(w1, 8), m), ag + 32));
+    const sH = i32x4.add(dotG(v128.and(i16x8.shr_u(w0, 4), m), i16x8.shr_u(w0, 12), ag + 64), dotG(v128.and(i16x8.shr_u(w1, 4), m), i16x8.shr_u(w1, 12), ag + 96));
+    v128.store(tmp + (j << 5), sL);
+    v128.store(tmp + (j << 5), sH, 16);
+  }
+  return q4kFinish(o, bs, tmp);
+}
+
+/** The scales and mins of q4kSuper, its eight sub-block dots being at tmp. */
+// @ts-expect-error: decorator
+@inline
+export function q4kFinish(o: usize, bs: usize, tmp: usize): v128 {
+  const u0 = load<u32>(o, 4);
+  const u1 = load<u32>(o, 8);
+  const u2 = load<u32>(o, 12);
+  const sc0 = u0 & 0x3f3f3f3f;
+  const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+  const mn0 = u1 & 0x3f3f3f3f;
+  const mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+  const m16 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn0), 1, mn1));
+  const mins = i32x4.add(
+    i32x4.mul(i32x4.extend_low_i16x8_u(m16), pairSums(bs, 0)),
+    i32x4.mul(i32x4.extend_high_i16x8_u(m16), pairSums(bs, 8)),
+  );
+  return lanesSum2(scaleSubBlocks(tmp, sc0, sc1), mins);
 }
 
 export function dot4Q4_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32, tmp: usize): v128 {
@@ -305,40 +320,53 @@ function rowQ6_Kt(p: usize, act: usize, n: i32, tmp: usize): f32 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  const m = i16x8.splat(0x0f);
-  const m30 = i16x8.splat(0x30);
   let acc: f32 = 0;
   for (let b = 0; b < nk; b++) {
-    const a = act + ((b as usize) << 9);
     const o = p + (b as usize) * 210;
-    for (let i: usize = 0; i < 4; i++) {
-      const h = i >> 1;
-      const lo = (i & 1) << 4;
-      const ql = o + (h << 6) + lo;
-      const wa = v128.load(ql);
-      const wb = v128.load(ql, 32);
-      const hv = v128.load(o + 128 + (h << 5) + lo);
-      const ag = a + (h << 8) + (lo << 1);
-      // group h*8 + l (+2, +4, +6): scale index of the group, so tmp holds groups in scale order
-      const t = tmp + (((h << 3) + (i & 1)) << 4);
-      v128.store(t, dotG(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), ag));
-      v128.store(t, dotG(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), ag + 64), 32);
-      v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), ag + 128), 64);
-      v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), ag + 192), 96);
-    }
-    const sc = v128.load(o, 192);
-    const slo = i16x8.extend_low_i8x16_s(sc);
-    const shi = i16x8.extend_high_i8x16_s(sc);
-    let s = i32x4.mul(hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), i32x4.extend_low_i16x8_s(slo));
-    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), i32x4.extend_high_i16x8_s(slo)));
-    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 128), v128.load(tmp, 144), v128.load(tmp, 160), v128.load(tmp, 176)), i32x4.extend_low_i16x8_s(shi)));
-    s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 192), v128.load(tmp, 208), v128.load(tmp, 224), v128.load(tmp, 240)), i32x4.extend_high_i16x8_s(shi)));
-    s = i32x4.sub(s, q6kOffset(o, bA + ((b as usize) << 6)));
-    const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
-    const sumi = i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+    const sumi = q6kSuper(o, act + ((b as usize) << 9), bA + ((b as usize) << 6), tmp);
     acc += f16ToF32(load<u16>(o, 208)) * load<f32>(dA + ((b as usize) << 2)) * (sumi as f32);
   }
   return acc;
+}
+
+/** Integer sum of one Q6_K super-block at o against the activation block a (bsums at bs). Uses tmp[0, 256). */
+// @ts-expect-error: decorator
+@inline
+export function q6kSuper(o: usize, a: usize, bs: usize, tmp: usize): i32 {
+  const m = i16x8.splat(0x0f);
+  const m30 = i16x8.splat(0x30);
+  for (let i: usize = 0; i < 4; i++) {
+    const h = i >> 1;
+    const lo = (i & 1) << 4;
+    const ql = o + (h << 6) + lo;
+    const wa = v128.load(ql);
+    const wb = v128.load(ql, 32);
+    const hv = v128.load(o + 128 + (h << 5) + lo);
+    const ag = a + (h << 8) + (lo << 1);
+    // group h*8 + l (+2, +4, +6): scale index of the group, so tmp holds groups in scale order
+    const t = tmp + (((h << 3) + (i & 1)) << 4);
+    v128.store(t, dotG(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), ag));
+    v128.store(t, dotG(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), ag + 64), 32);
+    v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), ag + 128), 64);
+    v128.store(t, dotG(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), ag + 192), 96);
+  }
+  return q6kFinish(o, bs, tmp);
+}
+
+/** The scales and offset of q6kSuper, its 16 group dots being at tmp (in scale order). */
+// @ts-expect-error: decorator
+@inline
+export function q6kFinish(o: usize, bs: usize, tmp: usize): i32 {
+  const sc = v128.load(o, 192);
+  const slo = i16x8.extend_low_i8x16_s(sc);
+  const shi = i16x8.extend_high_i8x16_s(sc);
+  let s = i32x4.mul(hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), i32x4.extend_low_i16x8_s(slo));
+  s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), i32x4.extend_high_i16x8_s(slo)));
+  s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 128), v128.load(tmp, 144), v128.load(tmp, 160), v128.load(tmp, 176)), i32x4.extend_low_i16x8_s(shi)));
+  s = i32x4.add(s, i32x4.mul(hsum4i(v128.load(tmp, 192), v128.load(tmp, 208), v128.load(tmp, 224), v128.load(tmp, 240)), i32x4.extend_high_i16x8_s(shi)));
+  s = i32x4.sub(s, q6kOffset(o, bs));
+  const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+  return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
 }
 
 export function dot4Q6_K(p0: usize, p1: usize, p2: usize, p3: usize, act: usize, n: i32, tmp: usize): v128 {

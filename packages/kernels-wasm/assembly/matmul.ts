@@ -46,7 +46,7 @@ function dot4(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, n
  * w: matrix base, rowBytes apart; act: prepared activation rows, actStride bytes apart;
  * y: f32 output, yStride floats per token. Rows go four at a time; tokens are tiled so that a
  * 4-row weight tile is reused from L1 across a tile of tokens and the token tile from L2 across rows.
- * type | X4: the first (rows & ~3) rows are in the x4 layout (x4.ts); tmp: this thread's 256-byte scratch.
+ * type | X4: the first (rows & ~3) rows are in the x4 layout (x4.ts); tmp: this thread's 1536-byte scratch.
  */
 export function matmul(
   type: i32,

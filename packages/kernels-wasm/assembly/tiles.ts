@@ -57,8 +57,8 @@ function isBlock32(type: i32): bool {
 
 /**
  * Unpack row r of the tile. Q4_0, Q4_1 and Q8_0 read block b's header (f16 d, then m for Q4_1) at
- * hp + b * stride and its quants at qp + b * stride (ggml's layout or the x4 one); the other types
- * read ggml's layout at p.
+ * hp + b * stride and its quants at qp + b * stride (ggml's layout or the x4 one); Q4_K, Q5_K and
+ * Q6_K read block b at qp + b * stride; the other types read ggml's layout at p.
  */
 function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, qp: usize, stride: usize): void {
   const q = tile;
@@ -115,7 +115,7 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
     const gb = b << 4; // first 16-group of this super-block
     if (type == 12 || type == 13) {
       const five = type == 13;
-      const o = p + (b as usize) * (five ? 176 : 144);
+      const o = qp + (b as usize) * stride;
       const qs = o + (five ? 48 : 16);
       store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o)));
       store<f32>(s + 16 + ((r as usize) << 2), f16ToF32(load<u16>(o, 2)));
@@ -164,7 +164,7 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
         store<i32>(mins + ((j as usize) << 4), mh, 12);
       }
     } else if (type == 14) {
-      const o = p + (b as usize) * 210;
+      const o = qp + (b as usize) * stride;
       store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o, 208)));
       store<f32>(s + 16 + ((r as usize) << 2), 0);
       const m30 = i16x8.splat(0x30);

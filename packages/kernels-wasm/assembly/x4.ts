@@ -9,22 +9,49 @@
 // the four rows before all the multiplies and spills a dozen vectors per block; as a loop (which V8
 // unrolls itself, row after row) every row's work stays in registers.
 
-import { evenHalves, oddHalves } from "./f16";
-import { hsum4i } from "./simd";
+import { evenHalves, f16x4ToF32x4, oddHalves } from "./f16";
+import { q4kFinish, q6kFinish } from "./kdots";
+import { gatherHalves, hsum4i } from "./simd";
 
 /** Flag on the type argument of the products: the matrix is in the x4 layout. */
 export const X4 = 256;
 
-/** Header bytes of one row's block in the x4 layout, or 0 when the type has no x4 layout. */
+/**
+ * Header bytes of one row's block in the x4 layout (0: the K-quants, whose four rows' blocks are
+ * simply placed one after the other).
+ */
 export function x4Header(type: i32): i32 {
   if (type == 2 || type == 8) return 2;
   if (type == 3) return 4;
   return 0;
 }
 
-/** Bytes of one block of one row. */
+/** Bytes of one block of one row (ggml's block sizes of the quantized types). */
 export function blockBytes(type: i32): i32 {
-  return type == 2 ? 18 : type == 3 ? 20 : type == 8 ? 34 : 0;
+  switch (type) {
+    case 2:
+      return 18;
+    case 3:
+      return 20;
+    case 6:
+      return 22;
+    case 7:
+      return 24;
+    case 8:
+      return 34;
+    case 10:
+      return 84;
+    case 11:
+      return 110;
+    case 12:
+      return 144;
+    case 13:
+      return 176;
+    case 14:
+      return 210;
+    default:
+      return 0;
+  }
 }
 
 /**
@@ -45,6 +72,10 @@ export function interleaveX4(type: i32, w: usize, rowBytes: usize, rows: i32, tm
       const dst = G + b * (bs << 2);
       for (let r: usize = 0; r < 4; r++) {
         const src = tmp + r * rowBytes + b * bs;
+        if (hb == 0) {
+          memory.copy(dst + r * bs, src, bs);
+          continue;
+        }
         if (hb == 2) store<u16>(dst + (r << 1), load<u16>(src));
         else store<u32>(dst + (r << 2), load<u32>(src));
         const q = dst + (hb << 2) + r * qb;
@@ -193,9 +224,117 @@ function dotX4Q8_0(p: usize, act: usize, n: i32, tmp: usize): v128 {
   return acc;
 }
 
+/** Q4_K: the four rows' super-blocks one after the other; integer sums per row, floats per group. */
+function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  const sums = tmp + 256;
+  let acc = f32x4.splat(0);
+  let g = p;
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const bs = bA + ((b as usize) << 6);
+    // chunk by chunk, the activation vectors loaded once for the four rows
+    const m = i16x8.splat(0x0f);
+    for (let j: usize = 0; j < 4; j++) {
+      const ag = a + (j << 7);
+      const x0 = v128.load(ag);
+      const x1 = v128.load(ag, 16);
+      const x2 = v128.load(ag, 32);
+      const x3 = v128.load(ag, 48);
+      const x4 = v128.load(ag, 64);
+      const x5 = v128.load(ag, 80);
+      const x6 = v128.load(ag, 96);
+      const x7 = v128.load(ag, 112);
+      for (let r: usize = 0; r < 4; r++) {
+        const q = g + r * 144 + (j << 5);
+        const w0 = v128.load(q, 16);
+        const w1 = v128.load(q, 32);
+        const sL = i32x4.add(
+          i32x4.add(i32x4.dot_i16x8_s(v128.and(w0, m), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 8), m), x1)),
+          i32x4.add(i32x4.dot_i16x8_s(v128.and(w1, m), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 8), m), x3)),
+        );
+        const sH = i32x4.add(
+          i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 4), m), x4), i32x4.dot_i16x8_s(i16x8.shr_u(w0, 12), x5)),
+          i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 4), m), x6), i32x4.dot_i16x8_s(i16x8.shr_u(w1, 12), x7)),
+        );
+        const t = tmp + 512 + (r << 7) + (j << 5);
+        v128.store(t, sL);
+        v128.store(t, sH, 16);
+      }
+    }
+    for (let r: usize = 0; r < 4; r++) {
+      const t = q4kFinish(g + r * 144, bs, tmp + 512 + (r << 7));
+      store<i32>(sums + (r << 2), i32x4.extract_lane(t, 0));
+      store<i32>(sums + (r << 2), i32x4.extract_lane(t, 2), 16);
+    }
+    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
+    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(g, g + 144, g + 288, g + 432)), da);
+    const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(g + 2, g + 146, g + 290, g + 434)), da);
+    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(v128.load(sums))), f32x4.mul(dm, f32x4.convert_i32x4_s(v128.load(sums, 16)))));
+    g += 576;
+  }
+  return acc;
+}
+
+function dotX4Q6_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
+  const nk = n >> 8;
+  const dA = act + ((n as usize) << 1);
+  const bA = dA + ((nk as usize) << 2);
+  const sums = tmp + 256;
+  let acc = f32x4.splat(0);
+  let g = p;
+  for (let b = 0; b < nk; b++) {
+    const a = act + ((b as usize) << 9);
+    const bs = bA + ((b as usize) << 6);
+    // quarter by quarter, the activation vectors loaded once for the four rows (see q6kSuper)
+    const m = i16x8.splat(0x0f);
+    const m30 = i16x8.splat(0x30);
+    for (let i: usize = 0; i < 4; i++) {
+      const h = i >> 1;
+      const lo = (i & 1) << 4;
+      const ag = a + (h << 8) + (lo << 1);
+      const x0 = v128.load(ag);
+      const x1 = v128.load(ag, 16);
+      const x2 = v128.load(ag, 64);
+      const x3 = v128.load(ag, 80);
+      const x4 = v128.load(ag, 128);
+      const x5 = v128.load(ag, 144);
+      const x6 = v128.load(ag, 192);
+      const x7 = v128.load(ag, 208);
+      for (let r: usize = 0; r < 4; r++) {
+        const o = g + r * 210;
+        const ql = o + (h << 6) + lo;
+        const wa = v128.load(ql);
+        const wb = v128.load(ql, 32);
+        const hv = v128.load(o + 128 + (h << 5) + lo);
+        const t = tmp + 512 + (r << 8) + (((h << 3) + (i & 1)) << 4);
+        v128.store(t, i32x4.add(
+          i32x4.dot_i16x8_s(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), x0),
+          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), x1)));
+        v128.store(t, i32x4.add(
+          i32x4.dot_i16x8_s(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), x2),
+          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), x3)), 32);
+        v128.store(t, i32x4.add(
+          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), x4),
+          i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), x5)), 64);
+        v128.store(t, i32x4.add(
+          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), x6),
+          i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), x7)), 96);
+      }
+    }
+    for (let r: usize = 0; r < 4; r++) store<i32>(sums + (r << 2), q6kFinish(g + r * 210, bs, tmp + 512 + (r << 8)));
+    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(g + 208, g + 418, g + 628, g + 838)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(v128.load(sums))));
+    g += 840;
+  }
+  return acc;
+}
+
 /**
  * y[t][r] for the x4 groups of rows [r0, r1) (multiples of four inside the x4 region), tokens
- * [0, nTok); see matmul.ts for the other arguments. tmp: this thread's 64-byte scratch.
+ * [0, nTok); see matmul.ts for the other arguments. tmp: this thread's 1536-byte scratch.
  */
 export function matmulX4(
   type: i32,
@@ -218,7 +357,9 @@ export function matmulX4(
       let res: v128;
       if (type == 2) res = dotX4Q4_0(p, a, n, tmp);
       else if (type == 3) res = dotX4Q4_1(p, a, n, tmp);
-      else res = dotX4Q8_0(p, a, n, tmp);
+      else if (type == 8) res = dotX4Q8_0(p, a, n, tmp);
+      else if (type == 12) res = dotX4Q4_K(p, a, n, tmp);
+      else res = dotX4Q6_K(p, a, n, tmp);
       v128.store(y + ((((t as usize) * (yStride as usize)) + (r as usize)) << 2), res);
     }
   }

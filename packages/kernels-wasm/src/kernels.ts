@@ -383,9 +383,9 @@ export class Kernels {
         const tile = this.arenas[w.arena].scratchRegion("tile", perThread * this.threads);
         jobs.push({ ...base, fn: "matmulTiled", args: [...args, tile], tidArg: 10, tidStride: perThread });
       } else {
-        // 256 bytes of per-thread scratch, with a cache line between threads (no false sharing).
-        const tmp = this.arenas[w.arena].scratchRegion("matvec", 320 * this.threads);
-        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 320 });
+        // 1536 bytes of per-thread scratch, with a cache line between threads (no false sharing).
+        const tmp = this.arenas[w.arena].scratchRegion("matvec", 1600 * this.threads);
+        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 1600 });
       }
     });
     // Small products are not worth waking the pool for.
@@ -698,7 +698,7 @@ export class Kernels {
 
 const PAGE_BYTES = 65536;
 /** Types uploaded in the x4 layout, and the flag that tells the products so (assembly/x4.ts). */
-const X4_TYPES = new Set([2, 3, 8]);
+const X4_TYPES = new Set([2, 3, 8, 12, 14]);
 const X4_FLAG = 256;
 /** Below this many multiply-adds a product runs on the calling thread alone (~20 us of work). */
 const SERIAL_MACS = 1 << 18;
