@@ -303,18 +303,27 @@ function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize):
     const aA = actA + ((b as usize) << 6);
     const aB = actB + ((b as usize) << 6);
     const q = tile + ((b as usize) << 8);
+    // both tokens' activation vectors loaded once for the four rows
+    const xa0 = v128.load(aA);
+    const xa1 = v128.load(aA, 16);
+    const xa2 = v128.load(aA, 32);
+    const xa3 = v128.load(aA, 48);
+    const xb0 = v128.load(aB);
+    const xb1 = v128.load(aB, 16);
+    const xb2 = v128.load(aB, 32);
+    const xb3 = v128.load(aB, 48);
     for (let r: usize = 0; r < 128; r += 32) {
       const w0 = v128.load(q + r);
       const w1 = v128.load(q + r, 16);
       const w2 = v128.load(q + r, 128);
       const w3 = v128.load(q + r, 144);
       const sA = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(aA)), i32x4.dot_i16x8_s(w1, v128.load(aA, 16))),
-        i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(aA, 32)), i32x4.dot_i16x8_s(w3, v128.load(aA, 48))),
+        i32x4.add(i32x4.dot_i16x8_s(w0, xa0), i32x4.dot_i16x8_s(w1, xa1)),
+        i32x4.add(i32x4.dot_i16x8_s(w2, xa2), i32x4.dot_i16x8_s(w3, xa3)),
       );
       const sB = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(aB)), i32x4.dot_i16x8_s(w1, v128.load(aB, 16))),
-        i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(aB, 32)), i32x4.dot_i16x8_s(w3, v128.load(aB, 48))),
+        i32x4.add(i32x4.dot_i16x8_s(w0, xb0), i32x4.dot_i16x8_s(w1, xb1)),
+        i32x4.add(i32x4.dot_i16x8_s(w2, xb2), i32x4.dot_i16x8_s(w3, xb3)),
       );
       v128.store(tmp + (r >> 1), sA);
       v128.store(tmp + (r >> 1), sB, 64);
