@@ -42,7 +42,7 @@ function k4Scales(q: usize, p0: v128, p1: v128): v128 {
 /** Activation sums of the eight 32-element groups of a super-block (pairs of its 16-group sums). */
 // @ts-expect-error: decorator
 @inline
-function pairSums(bs: usize, first: i32): v128 {
+export function pairSums(bs: usize, first: i32): v128 {
   const b0 = v128.load(bs + ((first as usize) << 2));
   const b1 = v128.load(bs + ((first as usize) << 2), 16);
   return i32x4.add(v128.shuffle<i32>(b0, b1, 0, 2, 4, 6), v128.shuffle<i32>(b0, b1, 1, 3, 5, 7));
@@ -194,13 +194,16 @@ export function q4kSuper(o: usize, a: usize, bs: usize, tmp: usize): v128 {
     v128.store(tmp + (j << 5), sL);
     v128.store(tmp + (j << 5), sH, 16);
   }
-  return q4kFinish(o, bs, tmp);
+  return q4kFinish(o, pairSums(bs, 0), pairSums(bs, 8), tmp);
 }
 
-/** The scales and mins of q4kSuper, its eight sub-block dots being at tmp. */
+/**
+ * The scales and mins of q4kSuper, its eight sub-block dots being at tmp; p0, p1: the activation
+ * sums of the eight 32-element sub-blocks (pairSums).
+ */
 // @ts-expect-error: decorator
 @inline
-export function q4kFinish(o: usize, bs: usize, tmp: usize): v128 {
+export function q4kFinish(o: usize, p0: v128, p1: v128, tmp: usize): v128 {
   const u0 = load<u32>(o, 4);
   const u1 = load<u32>(o, 8);
   const u2 = load<u32>(o, 12);
@@ -210,8 +213,8 @@ export function q4kFinish(o: usize, bs: usize, tmp: usize): v128 {
   const mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
   const m16 = i16x8.extend_low_i8x16_u(i32x4.replace_lane(i32x4.splat(mn0), 1, mn1));
   const mins = i32x4.add(
-    i32x4.mul(i32x4.extend_low_i16x8_u(m16), pairSums(bs, 0)),
-    i32x4.mul(i32x4.extend_high_i16x8_u(m16), pairSums(bs, 8)),
+    i32x4.mul(i32x4.extend_low_i16x8_u(m16), p0),
+    i32x4.mul(i32x4.extend_high_i16x8_u(m16), p1),
   );
   return lanesSum2(scaleSubBlocks(tmp, sc0, sc1), mins);
 }

@@ -10,7 +10,7 @@
 // unrolls itself, row after row) every row's work stays in registers.
 
 import { evenHalves, f16x4ToF32x4, oddHalves } from "./f16";
-import { q4kFinish, q6kFinish } from "./kdots";
+import { pairSums, q4kFinish, q6kFinish } from "./kdots";
 import { gatherHalves, hsum4i } from "./simd";
 
 /** Flag on the type argument of the products: the matrix is in the x4 layout. */
@@ -264,8 +264,10 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
         v128.store(t, sH, 16);
       }
     }
+    const p0 = pairSums(bs, 0);
+    const p1 = pairSums(bs, 8);
     for (let r: usize = 0; r < 4; r++) {
-      const t = q4kFinish(g + r * 144, bs, tmp + 512 + (r << 7));
+      const t = q4kFinish(g + r * 144, p0, p1, tmp + 512 + (r << 7));
       store<i32>(sums + (r << 2), i32x4.extract_lane(t, 0));
       store<i32>(sums + (r << 2), i32x4.extract_lane(t, 2), 16);
     }
