@@ -118,7 +118,7 @@ function halves4(h: v128): v128 {
   return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
-/** See dots.ts: 32 nibbles against a Q8 block, the odd activations pre-corrected (oddFix). */
+/** See dots.ts: 32 nibbles against a Q8 block, the odd activations pre-corrected (the "fix" vectors of actquant.ts). */
 // @ts-expect-error: decorator
 @inline
 function dotNibbles(w: v128, a0: v128, b1: v128, a2: v128, b3: v128): v128 {
@@ -131,11 +131,6 @@ function dotNibbles(w: v128, a0: v128, b1: v128, a2: v128, b3: v128): v128 {
   return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
-// @ts-expect-error: decorator
-@inline
-function oddFix(odd: v128, even: v128): v128 {
-  return i16x8.sub(odd, i16x8.shl(even, 8));
-}
 
 // @ts-expect-error: decorator
 @inline
@@ -158,14 +153,16 @@ function dotX4Q4_0(p: usize, act: usize, n: i32, tmp: usize): v128 {
   const nb = n >> 5;
   const dA = act + ((n as usize) << 1);
   const qsA = dA + ((nb as usize) << 3);
+  const fA = qsA + ((nb as usize) << 2);
   let acc = f32x4.splat(0);
   let o = p;
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    const f = fA + ((b as usize) << 5);
     const a0 = v128.load(a);
     const a2 = v128.load(a, 32);
-    const b1 = oddFix(v128.load(a, 16), a0);
-    const b3 = oddFix(v128.load(a, 48), a2);
+    const b1 = v128.load(f);
+    const b3 = v128.load(f, 16);
     for (let r: usize = 0; r < 64; r += 16) v128.store(tmp + r, dotNibbles(v128.load(o + r, 8), a0, b1, a2, b3));
     // sum((q - 8) a) = sum(q a) - 8 sum(a)
     const sumi = i32x4.sub(sums4(tmp), i32x4.splat(load<i32>(qsA + ((b as usize) << 2)) << 3));
@@ -180,14 +177,16 @@ function dotX4Q4_1(p: usize, act: usize, n: i32, tmp: usize): v128 {
   const nb = n >> 5;
   const dA = act + ((n as usize) << 1);
   const sA = dA + ((nb as usize) << 2);
+  const fA = sA + ((nb as usize) << 3);
   let acc = f32x4.splat(0);
   let o = p;
   for (let b = 0; b < nb; b++) {
     const a = act + ((b as usize) << 6);
+    const f = fA + ((b as usize) << 5);
     const a0 = v128.load(a);
     const a2 = v128.load(a, 32);
-    const b1 = oddFix(v128.load(a, 16), a0);
-    const b3 = oddFix(v128.load(a, 48), a2);
+    const b1 = v128.load(f);
+    const b3 = v128.load(f, 16);
     for (let r: usize = 0; r < 64; r += 16) v128.store(tmp + r, dotNibbles(v128.load(o + r, 16), a0, b1, a2, b3));
     const sumi = sums4(tmp);
     // headers: d0 m0 d1 m1 d2 m2 d3 m3 (halves)
