@@ -7,10 +7,10 @@
  *
  *   BENCH_MODELS=1b-q4_0,7b-q4_0 BENCH_THREADS=1,2 BENCH_PROMPT=512 BENCH_GEN=128 pnpm bench
  *   BENCH_ENGINES=cllama,llama.cpp,wllama (default all three)
+ *   BENCH_WLLAMA_PROMPT / BENCH_WLLAMA_GEN: shorter runs for wllama (default the same as the others)
  *
- * Rows are kept in .bench/runtime/results.json, so the matrix can be measured in several runs
- * (a row is replaced when measured again); the section is written from every kept row that was
- * measured with the same prompt/generation lengths.
+ * Rows (model x threads) are kept in .bench/runtime/results.json, so the matrix can be measured in
+ * several runs (a row is replaced when measured again); the section is written from every kept row.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -22,11 +22,15 @@ import { allModels, benchDir, ensureModel } from "./models";
 
 const N_PROMPT = Number(process.env.BENCH_PROMPT ?? 512);
 const N_GEN = Number(process.env.BENCH_GEN ?? 128);
+// wllama is far slower here than the others (see the section): it may be given shorter runs.
+const W_PROMPT = Number(process.env.BENCH_WLLAMA_PROMPT ?? N_PROMPT);
+const W_GEN = Number(process.env.BENCH_WLLAMA_GEN ?? N_GEN);
 const models = (process.env.BENCH_MODELS ?? allModels.join(",")).split(",").filter(Boolean);
 const threads = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const engines = (process.env.BENCH_ENGINES ?? "cllama,llama.cpp,wllama").split(",");
 const here = new URL(".", import.meta.url).pathname;
 const resultsFile = join(benchDir, "results.json");
+const command = `BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} BENCH_WLLAMA_PROMPT=${W_PROMPT} BENCH_WLLAMA_GEN=${W_GEN} pnpm --filter @cllama/runtime bench`;
 
 interface Figures {
   load_ms: number;
@@ -34,6 +38,9 @@ interface Figures {
   gen_tps: number;
   peak_rss_mb: number;
   error?: string;
+  /** Prompt and generated tokens of this measurement. */
+  n_prompt?: number;
+  n_gen?: number;
   /** 1-minute load average sampled every 2 s while this measurement ran: mean and max. */
   load_mean?: number;
   load_max?: number;
@@ -51,6 +58,21 @@ interface Row {
   bandwidth_gbs: number;
   engines: Record<string, Figures>;
   date: string;
+  /** Last commit of packages/kernels-wasm when the row was measured (its dist is what runs). */
+  kernels?: string;
+  /** The invocation that measured the row. */
+  command?: string;
+}
+
+function kernelsCommit(): string {
+  try {
+    return execFileSync("git", ["log", "-1", "--format=%h %cI", "--", "packages/kernels-wasm"], {
+      cwd: join(here, "..", "..", ".."),
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return "unknown";
+  }
 }
 
 /** Runs a child process while sampling the load average (the machine is shared). */
@@ -112,7 +134,7 @@ async function describe(path: string) {
   const nHead = u32("llama.attention.head_count");
   const nHeadKv = Number(file.metadata["llama.attention.head_count_kv"] ?? nHead);
   const headDim = u32("llama.embedding_length") / nHead;
-  const ctx = N_PROMPT + N_GEN + 8;
+  const ctx = Math.max(N_PROMPT, W_PROMPT) + Math.max(N_GEN, W_GEN) + 8;
   return {
     nVocab,
     genBytes: all - embd.byteSize + embd.byteSize / nVocab,
@@ -125,10 +147,7 @@ function loadResults(): Row[] {
 }
 
 function saveRow(row: Row): void {
-  const rows = loadResults().filter(
-    (r) =>
-      !(r.model === row.model && r.threads === row.threads && r.prompt === row.prompt && r.gen === row.gen),
-  );
+  const rows = loadResults().filter((r) => !(r.model === row.model && r.threads === row.threads));
   rows.push(row);
   writeFileSync(resultsFile, `${JSON.stringify(rows, null, 1)}\n`);
 }
@@ -149,13 +168,19 @@ for (const name of models) {
       bandwidth_gbs: bandwidth,
       engines: {},
       date: new Date().toISOString(),
+      kernels: kernelsCommit(),
+      command,
     };
     for (const engine of engines) {
-      const env = { BENCH_VOCAB: String(nVocab), BENCH_PROMPT: String(N_PROMPT), BENCH_GEN: String(N_GEN) };
-      row.engines[engine] =
-        engine === "wllama"
+      const [p, g] = engine === "wllama" ? [W_PROMPT, W_GEN] : [N_PROMPT, N_GEN];
+      const env = { BENCH_VOCAB: String(nVocab), BENCH_PROMPT: String(p), BENCH_GEN: String(g) };
+      row.engines[engine] = {
+        ...(engine === "wllama"
           ? await measure("wllama.ts", [path, String(t)], env)
-          : await measure("one.ts", [engine, path, String(t)], env);
+          : await measure("one.ts", [engine, path, String(t)], env)),
+        n_prompt: p,
+        n_gen: g,
+      };
       console.log(name, t, engine, row.engines[engine]);
     }
     saveRow(row);
@@ -164,9 +189,9 @@ for (const name of models) {
 
 // ------------------------------------------------------------------------------------ report
 
-const rows = loadResults()
-  .filter((r) => r.prompt === N_PROMPT && r.gen === N_GEN)
-  .sort((a, b) => allModels.indexOf(a.model) - allModels.indexOf(b.model) || a.threads - b.threads);
+const rows = loadResults().sort(
+  (a, b) => allModels.indexOf(a.model) - allModels.indexOf(b.model) || a.threads - b.threads,
+);
 
 const fmt = (x: number | undefined, digits = 1) =>
   x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits);
@@ -187,6 +212,15 @@ const loads = (r: Row) =>
     .map((f) => (f.load_mean === undefined ? "-" : `${f.load_mean} (${f.load_max})`))
     .join(" / ");
 
+/** "512 / 128", plus wllama's own lengths where they differ. */
+function lengths(r: Row): string {
+  const w = r.engines.wllama;
+  const base = `${r.prompt} / ${r.gen}`;
+  return w?.n_prompt && (w.n_prompt !== r.prompt || w.n_gen !== r.gen)
+    ? `${base} (wllama ${w.n_prompt} / ${w.n_gen})`
+    : base;
+}
+
 const speedRows = rows.map((r) => {
   const c = r.engines.cllama;
   const l = r.engines["llama.cpp"];
@@ -194,6 +228,7 @@ const speedRows = rows.map((r) => {
   return [
     r.model,
     r.threads,
+    lengths(r),
     `${tps(c, "prompt_tps")} / ${tps(l, "prompt_tps")} / ${tps(w, "prompt_tps")}`,
     ratio(c, l, "prompt_tps", 0.3),
     ratio(c, w, "prompt_tps", 1.5),
@@ -259,7 +294,7 @@ writeBenchSection(
   "runtime",
   `## runtime: cllama (kernels-wasm) vs llama.cpp native (node-llama-cpp 3.21.1) vs wllama 3.8.1 (llama.cpp in WebAssembly)
 
-Prompt ${N_PROMPT} tokens, then ${N_GEN} greedy tokens, on \`cllama synth\` models (random weights, deterministic):
+A prompt of N tokens processed in one batch, then M greedy tokens (N / M per row; the issue's default 512 / 128), on \`cllama synth\` models (random weights, deterministic):
 **1b** = TinyLlama-1.1B shape (GQA 32/4 heads, vocabulary 32,000), **7b** = Chinese-LLaMA-7B shape (vocabulary 49,953:
 LLaMA's pieces merged with chinese_sp.model's), Q4_K_M by \`cllama quantize\` (llama-quantize's mix). Every figure comes from
 its own process, one engine after the other on the same file with the same threads. wllama runs in Debian's headless
@@ -275,6 +310,7 @@ ${markdownTable(
   [
     "model",
     "threads",
+    "prompt / gen tokens",
     "prompt tok/s",
     "prompt vs llama.cpp (≥ 0.3x)",
     "prompt vs wllama (≥ 1.5x)",
@@ -291,7 +327,8 @@ ${markdownTable(
 Generation reads every weight once per token: achieved GB/s = weight bytes per token (all tensors but the embedding
 table, plus one of its rows; the KV cache's reads not counted) x generation tok/s, against the machine's read bandwidth
 measured in the same run just before the row (bench/bandwidth.c, gcc -O3 -march=native, a 1 GiB buffer, as many threads as
-the row). Peak RSS bound (the issue's target for cllama): file + fp16 KV cache of ${N_PROMPT + N_GEN + 8} tokens + 300 MiB.
+the row). Peak RSS bound (the issue's target for cllama): file + fp16 KV cache of the row's context (prompt + generation +
+8 tokens) + 300 MiB.
 wllama's RSS is its whole browser's process tree.
 
 ${markdownTable(
@@ -309,8 +346,18 @@ ${markdownTable(
   memoryRows,
 )}
 
+Rows measured ${[...new Set(rows.map((r) => r.date.slice(11, 16)))].join(", ")} UTC with kernels-wasm at ${[...new Set(rows.map((r) => r.kernels ?? "?"))].map((k) => `\`${k.split(" ")[0]}\``).join(", ")} (the kernels are being optimized meanwhile).
+
+${(() => {
+  const missing = allModels.flatMap((m) =>
+    [1, 2]
+      .filter((t) => !rows.some((r) => r.model === m && r.threads === t))
+      .map((t) => `${m} x ${t} thread(s)`),
+  );
+  return missing.length ? `Not measured (yet): ${missing.join(", ")}.\n` : "";
+})()}
 ${failures.length ? `Engines that could not run a model:\n\n${failures.join("\n")}\n` : ""}
-Command: \`BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} pnpm --filter @cllama/runtime bench\`
+Commands: ${[...new Set(rows.map((r) => r.command ?? command))].map((c) => `\`${c}\``).join("; ")}
 (wllama needs \`tooling/wllama/install.sh\` first: Debian chromium, npm @wllama/wllama and playwright-core, pinned).
 
 ### The 7B Q4_0 loads and chats on Node 20 (issue #7 item 7)

@@ -38,6 +38,12 @@ function fail(error: string): never {
 if (!existsSync(wllamaDir) || !existsSync(playwrightEntry))
   fail("not installed: run tooling/wllama/install.sh");
 if (!existsSync(chromium)) fail(`no Chromium at ${chromium}: run tooling/wllama/install.sh`);
+// wllama is linked with -sMAXIMUM_MEMORY=4096MB: the weights alone must fit in its one heap.
+const HEAP_MAX = 4096 * 2 ** 20;
+if (statSync(path!).size >= HEAP_MAX)
+  fail(
+    `the file (${(statSync(path!).size / 2 ** 30).toFixed(2)} GiB) does not fit in wllama's single 4 GiB WebAssembly heap (-sMAXIMUM_MEMORY=4096MB)`,
+  );
 
 const types: Record<string, string> = {
   ".html": "text/html",
