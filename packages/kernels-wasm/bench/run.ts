@@ -4,6 +4,7 @@
 // Writes the kernels-wasm section of BENCHMARKS.md. Usage: pnpm bench [--quick]
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { markdownTable, writeBenchSection } from "@cllama/tooling/bench";
 import { llamaCppLibDir } from "@cllama/tooling/oracles";
@@ -114,6 +115,7 @@ const shapes: [number, number][] = quick
     ];
 
 async function main() {
+  const loadStart = loadavg()[0].toFixed(1);
   const exe = compileNative();
   const libDir = llamaCppLibDir();
   const bw1 = readBandwidth(exe, 1);
@@ -171,7 +173,7 @@ async function main() {
     "Matrix x vector (one token, activations quantized as llama.cpp does), random weights.",
     "GMAC/s = rows*cols / time; GB/s = weight bytes / time. Native = llama.cpp's `ggml_vec_dot_*`",
     "(the AVX-512 build in node-llama-cpp's libraries) looped over the rows on 1 thread, same run.",
-    "Other engineers' jobs share these 2 cores during the run (load average 20-30), so the first",
+    `Other engineers' jobs share these 2 cores during the run (load average ${loadStart} at the start, ${loadavg()[0].toFixed(1)} at the end), so the first`,
     "figures (ours and native) are per CPU-second (process / thread CPU time, best batch); wall-time",
     "figures for 1 and 2 threads follow, which the other jobs depress: compare ratios within a row.",
     "",
