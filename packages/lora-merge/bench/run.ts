@@ -184,6 +184,8 @@ const body = [
     `Checked bit-identical between the two outputs: ${checked.length} tensors (${checked.join(", ")}; q_proj after the GGUF row permutation).`,
   "",
   "PyTorch here is Debian's python3-torch 1.13 (generic BLAS, one thread), as a user of the seed's scripts would have on this machine.",
+  "",
+  "Reproduce: `pnpm --filter @cllama/lora-merge bench` (about 25 minutes to generate the random base, then both merges; CLLAMA_BENCH_KEEP=1 keeps the 40 GB of files under /work/tmp/lora-bench, CLLAMA_BENCH_LAYERS=8 a shallower base).",
 ].join("\n");
 if (!small) writeBenchSection("lora-merge", body);
 console.log(body);
