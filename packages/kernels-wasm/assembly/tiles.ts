@@ -282,19 +282,22 @@ function rowDot32At(q: usize, a: usize): v128 {
 
 // @ts-ignore: decorator
 @inline
-function combine32(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32): v128 {
+function combine32(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32, withMin: bool): v128 {
   const dA = act + ((n as usize) << 1);
   const sA = dA + (((n >> 5) as usize) << 2);
   const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+  const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), d);
+  // Without a min (Q4_0, Q5_0, Q8_0) the min term is a zero: adding it changes no bit (acc starts at +0).
+  if (!withMin) return f32x4.add(acc, x);
   const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
-  return f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
+  return f32x4.add(acc, f32x4.add(x, m));
 }
 
 /**
  * Two tokens against a block-32 tile: each weight vector loaded once serves both (the tile is
  * the part that does not fit in registers). The results go to tmp + 128 and tmp + 144.
  */
-function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize): void {
+function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize, withMin: bool): void {
   const nb = n >> 5;
   const sc = tile + ((n as usize) << 3);
   let accA = f32x4.splat(0);
@@ -329,8 +332,8 @@ function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize):
       v128.store(tmp + (r >> 1), sB, 64);
     }
     const s = sc + ((b as usize) << 5);
-    accA = combine32(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b);
-    accB = combine32(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b);
+    accA = combine32(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b, withMin);
+    accB = combine32(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b, withMin);
   }
   v128.store(tmp, accA, 128);
   v128.store(tmp, accB, 144);
@@ -500,7 +503,10 @@ export function matmulTiled(
         const a = act + (t as usize) * actStride;
         let res: v128;
         if (t + 1 < te) {
-          if (block32) tokenPair32(tile, a, a + actStride, n, tmp);
+          if (block32) {
+            if (type == 3 || type == 7) tokenPair32(tile, a, a + actStride, n, tmp, true);
+            else tokenPair32(tile, a, a + actStride, n, tmp, false);
+          }
           else tokenSuperPair(tile, a, a + actStride, n, tmp);
           res = v128.load(tmp, 128);
           storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 144));
