@@ -6,6 +6,7 @@ import * as C from "./control";
 import { KernelsError } from "./errors";
 import { type RopeParams, ropeAngles } from "./rope";
 import { type ActivationKind, activationRowBytes, weightRowBytes, weightTypeInfo } from "./types";
+import { warmUp } from "./warmup";
 import { kernelsModule } from "./wasm-binary";
 import { WORKER_SOURCE } from "./worker-source";
 
@@ -94,6 +95,7 @@ interface Job {
 }
 
 const DEFAULT_SCRATCH_RESERVE = 256 * 2 ** 20;
+const warmedUp = new WeakSet<WebAssembly.Module>();
 
 function defaultSpawner(): WorkerSpawner | undefined {
   const W = (globalThis as { Worker?: new (url: string) => Worker }).Worker;
@@ -114,6 +116,10 @@ function defaultSpawner(): WorkerSpawner | undefined {
 /** Create the kernels with a pool of `threads` threads (the calling thread is one of them). */
 export async function createKernels(options: KernelsOptions = {}): Promise<Kernels> {
   const module = await kernelsModule();
+  if (!warmedUp.has(module)) {
+    warmedUp.add(module);
+    warmUp(module);
+  }
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const kernels = new Kernels(module, threads, options);
   if (threads > 1) {
