@@ -29,5 +29,10 @@ export function warmUp(module: WebAssembly.Module): void {
     k.matmul(2 | 256, w, rowBytes, rows, n, act, actStride, 1, y, rows, tmp, 0, rows);
     k.matmulTiled(2, w, rowBytes, rows, n, act, 0, 4, y, rows, tmp, 0, rows);
     k.rmsNorm(x, 0, y, n, n, 1e-5, 0, 1);
+    k.siluMul(x, x, y, n);
+    k.add(x, x, y, n);
+    k.storeF16(x, y, n);
+    // one token, 32 heads of 64 over 64 cached positions of an F16 cache (4 KV heads)
+    k.attention(x, 2048, w, w + 32768, 1, 256, y, 2048, tmp, 32, 4, 64, 63, 0.125, 0, 32);
   }
 }
