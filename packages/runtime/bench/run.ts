@@ -30,7 +30,7 @@ const threads = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const engines = (process.env.BENCH_ENGINES ?? "cllama,llama.cpp,wllama").split(",");
 const here = new URL(".", import.meta.url).pathname;
 const resultsFile = join(benchDir, "results.json");
-const command = `BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} BENCH_WLLAMA_PROMPT=${W_PROMPT} BENCH_WLLAMA_GEN=${W_GEN} pnpm --filter @cllama/runtime bench`;
+const command = `BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} BENCH_WLLAMA_PROMPT=${W_PROMPT} BENCH_WLLAMA_GEN=${W_GEN}${process.env.BENCH_ENGINES ? ` BENCH_ENGINES=${engines.join(",")}` : ""} pnpm --filter @cllama/runtime bench`;
 
 interface Figures {
   load_ms: number;
@@ -260,6 +260,7 @@ const memoryRows = rows.map((r) => {
     `${load(c)} / ${load(l)} / ${load(w)}`,
     `${rss(c)} / ${rss(l)} / ${rss(w)}`,
     `${bound.toFixed(0)} ${c && !c.error ? (c.peak_rss_mb <= bound ? "✅" : "❌") : ""}`,
+    `\`${(r.kernels ?? "?").split(" ")[0]}\``,
   ];
 });
 
@@ -302,7 +303,16 @@ Chromium (its build needs memory64 + JSPI and browser workers; Node 20 cannot st
 its 2-thread build can run; its figures are llama.cpp's own timings inside wllama.
 
 The machine is shared (2 cores; other benchmarks and builds run meanwhile): the last column is the 1-minute load average
-(mean, max) sampled during each engine's run, cllama / llama.cpp / wllama. Compare ratios, not absolute figures.
+(mean, max) sampled during each engine's run, cllama / llama.cpp / wllama. Compare ratios, not absolute figures, and
+read the 2-thread ratios with care: llama.cpp's threads spin at every barrier, so when another process holds one of
+the two cores its 2-thread *generation* collapses (e.g. 1.1B Q4_0: 39.5 tok/s on the idle machine of commit fb333eb,
+about 1 tok/s under a load of 6-7 here) while cllama's workers, which sleep on Atomics.wait, lose far less. On that idle
+machine (prompt 128 / generation 32, older kernels) cllama / llama.cpp were: 1 thread prompt 18.8 / 82.7 (0.23x),
+generation 12.2 / 30.1 (0.41x); 2 threads prompt 31.1 / 196.9 (0.16x), generation 18.8 / 39.5 (0.47x). The 1-thread rows
+under load are the fairer comparison here.
+
+wllama's figures are llama.cpp's own timings inside it (prompt_per_second, predicted_per_second of its server). It was
+given shorter runs to fit the session (see the tokens column): a shorter prompt batch lowers its prompt tok/s somewhat.
 
 ### Speed: cllama / llama.cpp / wllama tokens per second, and ratios with the issue's targets
 
@@ -342,6 +352,7 @@ ${markdownTable(
     "load s",
     "peak RSS MiB",
     "cllama RSS bound MiB",
+    "kernels-wasm commit",
   ],
   memoryRows,
 )}
