@@ -16,7 +16,7 @@ window.wllamaBench = async ({ nPrompt, nGen, threads, nCtx, verbose }) => {
     },
   );
   const fetchStart = performance.now();
-  const blob = await (await fetch("/model.gguf")).blob();
+  const blob = await fetchInParts("/model.gguf");
   const fetchMs = performance.now() - fetchStart;
   const loadStart = performance.now();
   await wllama.loadModel([blob], {
@@ -50,4 +50,19 @@ window.wllamaBench = async ({ nPrompt, nGen, threads, nCtx, verbose }) => {
   await wllama.exit();
   return out;
 };
+// One response of several GB fails in Chromium ("Failed to fetch"): read the file in 256 MiB ranges and
+// hand wllama one Blob made of them (it reads the Blob by slices, so no single 2 GB ArrayBuffer is needed).
+async function fetchInParts(url) {
+  const size = Number((await fetch(url, { method: "HEAD" })).headers.get("Content-Length"));
+  const step = 256 * 2 ** 20;
+  const parts = [];
+  for (let start = 0; start < size; start += step) {
+    const end = Math.min(size, start + step) - 1;
+    const res = await fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+    if (res.status !== 206) throw new Error(`range ${start}-${end}: HTTP ${res.status}`);
+    parts.push(await res.blob());
+  }
+  return new Blob(parts);
+}
+
 window.wllamaReady = true;

@@ -147,8 +147,15 @@ function loadResults(): Row[] {
 }
 
 function saveRow(row: Row): void {
-  const rows = loadResults().filter((r) => !(r.model === row.model && r.threads === row.threads));
-  rows.push(row);
+  const rows = loadResults();
+  const old = rows.findIndex((r) => r.model === row.model && r.threads === row.threads);
+  // A run of only some engines (BENCH_ENGINES) updates those engines of the kept row.
+  const partial = old >= 0 && Object.keys(rows[old]!.engines).some((e) => !(e in row.engines));
+  if (partial) {
+    rows[old]!.engines = { ...rows[old]!.engines, ...row.engines };
+    rows[old]!.command = `${rows[old]!.command} (then ${row.command})`;
+  } else if (old >= 0) rows[old] = row;
+  else rows.push(row);
   writeFileSync(resultsFile, `${JSON.stringify(rows, null, 1)}\n`);
 }
 
@@ -313,6 +320,14 @@ under load are the fairer comparison here.
 
 wllama's figures are llama.cpp's own timings inside it (prompt_per_second, predicted_per_second of its server). It was
 given shorter runs to fit the session (see the tokens column): a shorter prompt batch lowers its prompt tok/s somewhat.
+Its build caps its one WebAssembly heap at 4096 MB (\`-sMAXIMUM_MEMORY=4096MB\`, memory64): it ran the 7B Q4_0 (3.6 GiB
+of weights) only with a tiny context (16 + 4 + 8 tokens; with the 648-token context of the others, 324 MiB more of KV cache,
+it was not tried); the 7B Q8_0 (6.8 GiB) cannot load in it at all and the 7B Q4_K_M (3.9 GiB) would leave it about 100 MiB
+for KV cache, compute buffers and its runtime (not tried). The 7B file reaches it through a persistent Chromium profile (an incognito context keeps Blobs in memory only
+and refuses a 3.9 GB one: "Failed to fetch"). The 7B wllama run overlapped the 1-thread 7B llama.cpp run (see their load).
+
+cllama's peak RSS in the 7B rows exceeds the bound by about 90 MiB: a 512-token batch's activations (the 7B proof below,
+with a short prompt, stays under it).
 
 ### Speed: cllama / llama.cpp / wllama tokens per second, and ratios with the issue's targets
 

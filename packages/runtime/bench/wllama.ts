@@ -12,9 +12,18 @@
  * llama.cpp server's own timings inside wllama; peak RSS is the sampled peak of the whole
  * browser's process tree (the renderer holds the wasm heap).
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { pathToFileURL } from "node:url";
 import { repoRoot } from "@cllama/tooling/fixtures";
@@ -63,18 +72,27 @@ const server = createServer((req, res) => {
     if (!rel.startsWith("..")) file = join(wllamaDir, rel);
   }
   if (!file || !existsSync(file) || !statSync(file).isFile()) {
+    if (process.env.WLLAMA_VERBOSE) console.error(`404 ${url.pathname}`);
     res.writeHead(404).end();
     return;
   }
-  res.writeHead(200, {
+  const size = statSync(file).size;
+  // page.js reads the model by ranges (one multi-GB response fails in Chromium)
+  const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+  const start = range ? Number(range[1]) : 0;
+  const end = range ? Math.min(Number(range[2]), size - 1) : size - 1;
+  res.writeHead(range ? 206 : 200, {
     "Content-Type": types[extname(file)] ?? "application/octet-stream",
-    "Content-Length": statSync(file).size,
+    "Content-Length": end - start + 1,
+    ...(range ? { "Content-Range": `bytes ${start}-${end}/${size}` } : {}),
+    "Accept-Ranges": "bytes",
     // cross-origin isolation: SharedArrayBuffer for wllama's threads
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
   });
-  createReadStream(file).pipe(res);
+  if (req.method === "HEAD") res.end();
+  else createReadStream(file, { start, end }).pipe(res);
 });
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const port = (server.address() as AddressInfo).port;
@@ -107,7 +125,10 @@ function treeRssBytes(root: number): number {
 
 const { chromium: pw } = (await import(pathToFileURL(playwrightEntry).href)) as {
   chromium: {
-    launch(o: object): Promise<{
+    launchPersistentContext(
+      dir: string,
+      o: object,
+    ): Promise<{
       newPage(): Promise<{
         goto(url: string): Promise<unknown>;
         waitForFunction(fn: string, arg?: unknown, o?: object): Promise<unknown>;
@@ -118,7 +139,10 @@ const { chromium: pw } = (await import(pathToFileURL(playwrightEntry).href)) as 
     }>;
   };
 };
-const browser = await pw.launch({
+// A persistent profile, so that Chromium may keep Blobs on disk: without one (an incognito-like
+// context) its Blob storage is memory-only and refuses a model of several GB ("Failed to fetch").
+const profile = mkdtempSync(join(tmpdir(), "wllama-profile-"));
+const browser = await pw.launchPersistentContext(profile, {
   executablePath: chromium,
   headless: true,
   // root in a container: no sandbox; no GPU (wllama's CPU path is what is compared)
@@ -173,5 +197,6 @@ try {
   clearInterval(sampler);
   await browser.close();
   server.close();
+  rmSync(profile, { recursive: true, force: true });
 }
 process.exit(0);
