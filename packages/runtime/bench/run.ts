@@ -313,10 +313,11 @@ The machine is shared (2 cores; other benchmarks and builds run meanwhile): the 
 (mean, max) sampled during each engine's run, cllama / llama.cpp / wllama. Compare ratios, not absolute figures, and
 read the 2-thread ratios with care: llama.cpp's threads spin at every barrier, so when another process holds one of
 the two cores its 2-thread *generation* collapses (e.g. 1.1B Q4_0: 39.5 tok/s on the idle machine of commit fb333eb,
-about 1 tok/s under a load of 6-7 here) while cllama's workers, which sleep on Atomics.wait, lose far less. On that idle
+about 1 tok/s under a load of 6-7 in this session's first run) while cllama's workers, which sleep on Atomics.wait, lose far less. On that idle
 machine (prompt 128 / generation 32, older kernels) cllama / llama.cpp were: 1 thread prompt 18.8 / 82.7 (0.23x),
-generation 12.2 / 30.1 (0.41x); 2 threads prompt 31.1 / 196.9 (0.16x), generation 18.8 / 39.5 (0.47x). The 1-thread rows
-under load are the fairer comparison here.
+generation 12.2 / 30.1 (0.41x); 2 threads prompt 31.1 / 196.9 (0.16x), generation 18.8 / 39.5 (0.47x). Rows whose load
+column reads about 1-2 were measured once the other jobs had ended (the fair comparison); the 7B rows ran under loads of
+5-14, where only the 1-thread ratios mean much.
 
 wllama's figures are llama.cpp's own timings inside it (prompt_per_second, predicted_per_second of its server). It was
 given shorter runs to fit the session (see the tokens column): a shorter prompt batch lowers its prompt tok/s somewhat.
