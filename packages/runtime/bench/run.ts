@@ -295,7 +295,7 @@ function sevenB(): string {
 - chat through a \`ChatSession\` (template "${s.chat_template}", chosen from the 49,953 vocabulary), greedy; the second turn evaluates only its new tokens:
 ${chat}
 - peak RSS ${s.peak_rss_mib} MiB against the bound file + KV cache (${s.kv_cache_mib} MiB, ${s.context} tokens) + 300 MiB = ${s.rss_bound_mib} MiB ${s.peak_rss_mib <= s.rss_bound_mib ? "✅" : "❌"} (llama.cpp on the same file: ${s.llama_cpp_peak_rss_mib} MiB);
-- measured ${s.date.slice(0, 16).replace("T", " ")} UTC with the load average at ${s.loadavg.join(", ")} : prompt ${s.prompt_tps} tok/s (a ${s.prompt_tokens}-token prompt), greedy generation ${s.gen_tps} tok/s.`;
+- measured ${s.date.slice(0, 16).replace("T", " ")} UTC with the load average at ${s.loadavg.join(", ")}: prompt ${s.prompt_tps} tok/s (a ${s.prompt_tokens}-token prompt), greedy generation ${s.gen_tps} tok/s.`;
 }
 
 writeBenchSection(
