@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeltaKernel } from "../src/index";
 import { mergeLoras } from "../src/node";
 import { tempDir } from "./helpers";
-import { baseShapes, type Dims, safetensorsOf } from "./synthetic";
+import { baseShapes, type Dims, hfConfig, safetensorsOf } from "./synthetic";
 
 const llamaTokenizer = fixturePath(fixtureNames.llamaModel);
 const dims: Dims = { vocab: 32000, dim: 64, layers: 2, ff: 192 };
@@ -32,15 +32,7 @@ function writeBaseAndLora(
 ): void {
   mkdirSync(base);
   mkdirSync(lora);
-  const config = {
-    model_type: "llama",
-    vocab_size: d.vocab,
-    hidden_size: d.dim,
-    intermediate_size: d.ff,
-    num_hidden_layers: d.layers,
-    num_attention_heads: 4,
-  };
-  writeFileSync(join(base, "config.json"), JSON.stringify(config));
+  writeFileSync(join(base, "config.json"), JSON.stringify(hfConfig(d)));
   writeFileSync(join(base, "model.safetensors"), safetensorsOf(baseShapes(d)));
   writeFileSync(join(lora, "adapter_model.safetensors"), safetensorsOf(adapter.shapes));
   writeFileSync(

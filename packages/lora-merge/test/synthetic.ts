@@ -54,8 +54,9 @@ export function baseShapes(d: Dims): Record<string, number[]> {
   return s;
 }
 
-export function baseFolder(d: Dims, shapes = baseShapes(d)): Directory {
-  const config = {
+/** The Hugging Face config.json of a synthetic base. */
+export function hfConfig(d: Dims): Record<string, unknown> {
+  return {
     model_type: "llama",
     vocab_size: d.vocab,
     hidden_size: d.dim,
@@ -64,8 +65,11 @@ export function baseFolder(d: Dims, shapes = baseShapes(d)): Directory {
     num_attention_heads: 4,
     rms_norm_eps: 1e-6,
   };
+}
+
+export function baseFolder(d: Dims, shapes = baseShapes(d)): Directory {
   return memoryDirectory("base", {
-    "config.json": JSON.stringify(config),
+    "config.json": JSON.stringify(hfConfig(d)),
     "model.safetensors": safetensorsOf(shapes),
   });
 }
