@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { machineLine, markdownTable, writeBenchSection } from "@cllama/tooling/bench";
 import { repoRoot } from "@cllama/tooling/fixtures";
@@ -23,8 +23,9 @@ import { createMatmul } from "../src/node";
 
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+// the shape of apps/cli/models/demo.gguf (tooling/demo/recipe.mjs)
 const demo: LlamaConfig = {
-  vocabSize: 4096,
+  vocabSize: 6144,
   dim: 256,
   ffnDim: 704,
   nLayers: 4,
@@ -101,7 +102,7 @@ const body = [
   ref
     ? `Caveat: this PyTorch build reports BLAS_INFO=${ref.blas}; its float32 product of ${batch * seqLen} x ${demo.dim} by ${demo.vocabSize} x ${demo.dim} runs at ${ref.matmulGflops.toFixed(1)} GFLOP/s here, where kernels-wasm's F32 kernel reaches about 10 GFLOP/s on this machine. A PyTorch linked to MKL or OpenBLAS would be several times faster than this one.`
     : "",
-  "The machine is shared with other jobs while this runs: compare the ratio, not the absolute figures.",
+  `1-minute load average when the run ended: ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (above ~2, other jobs shared the cores: compare the ratio, not the absolute figures).`,
 ].join("\n");
 console.log(body);
 writeBenchSection("train", body);
