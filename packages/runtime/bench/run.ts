@@ -149,11 +149,17 @@ function loadResults(): Row[] {
 function saveRow(row: Row): void {
   const rows = loadResults();
   const old = rows.findIndex((r) => r.model === row.model && r.threads === row.threads);
-  // A run of only some engines (BENCH_ENGINES) updates those engines of the kept row.
+  // A run of only some engines (BENCH_ENGINES) replaces those engines of the kept row and the
+  // row's own measurements (bandwidth, date, kernels commit); the other engines' figures stay,
+  // with the load average they ran under.
   const partial = old >= 0 && Object.keys(rows[old]!.engines).some((e) => !(e in row.engines));
   if (partial) {
-    rows[old]!.engines = { ...rows[old]!.engines, ...row.engines };
-    rows[old]!.command = `${rows[old]!.command} (then ${row.command})`;
+    const kept = rows[old]!;
+    rows[old] = {
+      ...row,
+      engines: { ...kept.engines, ...row.engines },
+      command: `${kept.command} (then ${row.command})`,
+    };
   } else if (old >= 0) rows[old] = row;
   else rows.push(row);
   writeFileSync(resultsFile, `${JSON.stringify(rows, null, 1)}\n`);
