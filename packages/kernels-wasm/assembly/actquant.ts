@@ -12,7 +12,7 @@
 //   d    f32[nk]     at 2n
 //   bsum i32[n/16]   at 2n+4nk  sums of each group of 16 quants
 
-import { roundToF16 } from "./f16";
+import { roundToF16, roundToF16x4 } from "./f16";
 
 // @ts-expect-error: decorator
 @inline
@@ -119,7 +119,17 @@ export function roundRows(x: usize, xStride: usize, n: i32, out: usize, outStrid
   for (let t = t0; t < t1; t++) {
     const xr = x + (t as usize) * xStride;
     const o = out + (t as usize) * outStride;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    if (!bf) {
+      // Full groups of 8 in even/odd order (the F16/BF16 kernels split halves that way).
+      for (; i < n8; i += 8) {
+        const a = roundToF16x4(v128.load(xr + ((i as usize) << 2)));
+        const b = roundToF16x4(v128.load(xr + ((i as usize) << 2), 16));
+        v128.store(o + ((i as usize) << 2), v128.shuffle<i32>(a, b, 0, 2, 4, 6));
+        v128.store(o + ((i as usize) << 2), v128.shuffle<i32>(a, b, 1, 3, 5, 7), 16);
+      }
+    }
+    for (; i < n; i++) {
       const v = load<f32>(xr + ((i as usize) << 2));
       let r: f32;
       if (bf) {

@@ -517,7 +517,11 @@ export class Kernels {
     );
   }
 
-  /** Causal attention of nTok query rows against the KV cache, split by (token, head) over the pool. */
+  /**
+   * Causal attention of nTok query rows against the KV cache. A work unit is one KV head with
+   * its GQA group of query heads over a block of tokens, so each converted cache row serves at
+   * least 8 queries (assembly/attention.ts).
+   */
   attention(p: AttentionParams): void {
     const arena = this.sameArena("attention", p.q, p.k, p.v, p.out);
     if (p.headDim % 8 !== 0 || p.nHead % p.nHeadKv !== 0) {
@@ -527,9 +531,13 @@ export class Kernels {
       );
     }
     const width = p.nHead * p.headDim;
-    const perThread = Math.ceil(((2 * p.headDim + p.pos0 + p.nTok) * 4) / 64) * 64;
+    const group = p.nHead / p.nHeadKv;
+    const tokensPerUnit = Math.max(1, Math.min(p.nTok, Math.ceil(8 / group)));
+    const nq = tokensPerUnit * group;
+    const floats = nq * p.headDim + ATTENTION_CHUNK * p.headDim + nq * ((p.pos0 + p.nTok + 3) & ~3);
+    const perThread = Math.ceil((floats * 4) / 64) * 64;
     const scratch = this.arenas[arena].scratchRegion("attention", perThread * this.threads);
-    const units = p.nTok * p.nHead;
+    const units = Math.ceil(p.nTok / tokensPerUnit) * p.nHeadKv;
     this.run(
       [
         {
@@ -553,6 +561,8 @@ export class Kernels {
             p.headDim,
             p.pos0,
             p.scale,
+            p.nTok,
+            tokensPerUnit,
           ],
           floats: 1 << 13,
           tidArg: 8,
@@ -703,6 +713,8 @@ export class Kernels {
 }
 
 const PAGE_BYTES = 65536;
+/** Cache positions the attention kernel converts at a time (CHUNK in assembly/attention.ts). */
+const ATTENTION_CHUNK = 128;
 /** Types uploaded in the x4 layout, and the flag that tells the products so (assembly/x4.ts). */
 const X4_TYPES = new Set([2, 3, 8, 12, 14]);
 const X4_FLAG = 256;

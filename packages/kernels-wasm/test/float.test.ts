@@ -213,57 +213,72 @@ function attentionRef(
   return out;
 }
 
-describe.each([16, 64, 72])("attention, head size %i", (hd) => {
-  const o = { nHead: 4, nHeadKv: 2, hd, pos0: 5, nTok: 3, scale: 1 / Math.sqrt(hd) };
-  const positions = o.pos0 + o.nTok;
-  const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
-  const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
-  const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
+// The kernel takes a KV head's whole GQA group and ceil(8 / group) tokens per work unit and walks
+// the cache in chunks of 128 positions: the shapes cover groups of 1, 2 and 8, a partial last
+// token block, caches longer than one chunk (with a chunk boundary inside the batch), and the
+// lone-query units (group 1, one token) that read the f16 cache without converting it first.
+describe.each([
+  { hd: 16, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 64, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 72, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 64, nHead: 16, nHeadKv: 2, pos0: 120, nTok: 19 },
+  { hd: 40, nHead: 3, nHeadKv: 3, pos0: 250, nTok: 11 },
+  { hd: 128, nHead: 2, nHeadKv: 2, pos0: 300, nTok: 1 },
+  { hd: 72, nHead: 2, nHeadKv: 2, pos0: 130, nTok: 1 },
+])(
+  "attention, head size $hd, $nHead/$nHeadKv heads, $pos0 cached + $nTok new",
+  ({ hd, nHead, nHeadKv, pos0, nTok }) => {
+    const o = { nHead, nHeadKv, hd, pos0, nTok, scale: 1 / Math.sqrt(hd) };
+    const positions = o.pos0 + o.nTok;
+    const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
+    const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
+    const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
 
-  it("f32 cache, GQA, causal over a batch", () => {
-    const out = k.allocF32(qs.length);
-    k.attention({
-      q: upload(qs),
-      k: upload(Ks),
-      v: upload(Vs),
-      out,
-      kvF16: false,
-      nHead: o.nHead,
-      nHeadKv: o.nHeadKv,
-      headDim: o.hd,
-      pos0: o.pos0,
-      nTok: o.nTok,
-      scale: o.scale,
+    it("f32 cache, GQA, causal over a batch", () => {
+      const out = k.allocF32(qs.length);
+      k.attention({
+        q: upload(qs),
+        k: upload(Ks),
+        v: upload(Vs),
+        out,
+        kvF16: false,
+        nHead: o.nHead,
+        nHeadKv: o.nHeadKv,
+        headDim: o.hd,
+        pos0: o.pos0,
+        nTok: o.nTok,
+        scale: o.scale,
+      });
+      const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
+      const got = k.f32(out);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
     });
-    const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
-    const got = k.f32(out);
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
-  });
 
-  it("f16 cache written with storeF16", () => {
-    const kb = k.alloc(Ks.length * 2);
-    const vb = k.alloc(Vs.length * 2);
-    k.storeF16(upload(Ks), kb, Ks.length);
-    k.storeF16(upload(Vs), vb, Vs.length);
-    expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
-      Array.from(Ks.subarray(0, 8), fp32ToFp16),
-    );
-    const out = k.allocF32(qs.length);
-    k.attention({
-      q: upload(qs),
-      k: kb,
-      v: vb,
-      out,
-      kvF16: true,
-      nHead: o.nHead,
-      nHeadKv: o.nHeadKv,
-      headDim: o.hd,
-      pos0: o.pos0,
-      nTok: o.nTok,
-      scale: o.scale,
+    it("f16 cache written with storeF16", () => {
+      const kb = k.alloc(Ks.length * 2);
+      const vb = k.alloc(Vs.length * 2);
+      k.storeF16(upload(Ks), kb, Ks.length);
+      k.storeF16(upload(Vs), vb, Vs.length);
+      expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
+        Array.from(Ks.subarray(0, 8), fp32ToFp16),
+      );
+      const out = k.allocF32(qs.length);
+      k.attention({
+        q: upload(qs),
+        k: kb,
+        v: vb,
+        out,
+        kvF16: true,
+        nHead: o.nHead,
+        nHeadKv: o.nHeadKv,
+        headDim: o.hd,
+        pos0: o.pos0,
+        nTok: o.nTok,
+        scale: o.scale,
+      });
+      const ref = attentionRef(qs, Ks, Vs, o, roundF16);
+      const got = k.f32(out);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
     });
-    const ref = attentionRef(qs, Ks, Vs, o, roundF16);
-    const got = k.f32(out);
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
-  });
-});
+  },
+);
