@@ -37,6 +37,22 @@ interface Scratch {
 /** Rows of logits computed per output product (bounds the logits buffer). */
 const LOGIT_ROWS = 32;
 
+/**
+ * Activation bytes a micro-batch may take. A batch (llama.cpp's n_batch, 512 by default) runs as
+ * micro-batches (its n_ubatch) of as many tokens as fit, so the activations of a 7B-shape model
+ * stay near 32 MiB instead of 100 MiB at 512 tokens; the products reuse each weight tile over
+ * 64 tokens, so micro-batches of 64 tokens or more lose nothing.
+ */
+const MICRO_BATCH_BYTES = 32 * 2 ** 20;
+
+/** Tokens per micro-batch for this model shape: a multiple of 64 (or the whole batch if smaller). */
+function microBatchSize(h: ModelHparams, batchSize: number, requested?: number): number {
+  if (requested !== undefined) return Math.max(1, Math.min(batchSize, Math.floor(requested)));
+  const perToken = 4 * (5 * h.nEmbd + 2 * h.nHeadKv * h.headDim + 2 * h.nFf);
+  const fit = Math.max(64, Math.floor(MICRO_BATCH_BYTES / perToken / 64) * 64);
+  return Math.min(batchSize, fit);
+}
+
 /** A model's weights uploaded into @cllama/kernels-wasm memories, plus its contexts' caches. */
 export class WasmModel {
   private readonly free = new Map<number, WasmBackend[]>();
@@ -50,6 +66,7 @@ export class WasmModel {
     readonly layers: WasmLayer[],
     readonly scratch: Scratch,
     readonly batchSize: number,
+    readonly microBatch: number,
   ) {}
 
   /**
@@ -63,6 +80,7 @@ export class WasmModel {
     options: {
       threads?: number;
       batchSize: number;
+      microBatchSize?: number;
       contextSize: number;
       onProgress?: (p: LoadProgress) => void;
     },
@@ -71,7 +89,7 @@ export class WasmModel {
     const mod = await importKernels();
     const kernels = await mod.createKernels(options.threads ? { threads: options.threads } : {});
     try {
-      const nB = options.batchSize;
+      const nB = microBatchSize(h, options.batchSize, options.microBatchSize);
       const kvDim = h.nHeadKv * h.headDim;
       const f32 = (n: number) => kernels.allocF32(n);
       const scratch: Scratch = {
@@ -124,7 +142,17 @@ export class WasmModel {
       }
       const outputNorm = await vector("output_norm.weight");
       const output = h.tiedEmbeddings ? tokenEmbd : await upload("output.weight");
-      const wasm = new WasmModel(kernels, h, tokenEmbd, outputNorm, output, layers, scratch, nB);
+      const wasm = new WasmModel(
+        kernels,
+        h,
+        tokenEmbd,
+        outputNorm,
+        output,
+        layers,
+        scratch,
+        options.batchSize,
+        nB,
+      );
       return { wasm, primary: new WasmBackend(wasm, options.contextSize, caches) };
     } catch (error) {
       await kernels.dispose();
@@ -197,11 +225,33 @@ export class WasmBackend implements ForwardBackend {
   ) {}
 
   evaluate(tokens: readonly number[], startPos: number, logitRows: readonly number[]): Float32Array[] {
-    const { kernels: k, hp: h, scratch: s, layers } = this.model;
     const n = tokens.length;
     if (n > this.model.batchSize) {
       throw new RuntimeError("RUNTIME_BAD_OPTION", `batch of ${n} tokens exceeds ${this.model.batchSize}`);
     }
+    const ub = this.model.microBatch;
+    if (n <= ub) return this.evaluateMicroBatch(tokens, startPos, logitRows);
+    const logits = new Map<number, Float32Array>();
+    for (let first = 0; first < n; first += ub) {
+      const rows = logitRows.filter((t) => t >= first && t < first + ub);
+      const got = this.evaluateMicroBatch(
+        tokens.slice(first, first + ub),
+        startPos + first,
+        rows.map((t) => t - first),
+      );
+      rows.forEach((t, i) => logits.set(t, got[i]!));
+    }
+    return logitRows.map((t) => logits.get(t)!);
+  }
+
+  /** One micro-batch (at most microBatch tokens) through every layer. */
+  private evaluateMicroBatch(
+    tokens: readonly number[],
+    startPos: number,
+    logitRows: readonly number[],
+  ): Float32Array[] {
+    const { kernels: k, hp: h, scratch: s, layers } = this.model;
+    const n = tokens.length;
     const kvDim = h.nHeadKv * h.headDim;
     const row = (buf: KBuffer, t: number, width: number) => k.view(buf, t * width * 4, width * 4);
     for (let t = 0; t < n; t++) k.dequantizeRows(this.model.tokenEmbd, tokens[t]!, 1, row(s.x, t, h.nEmbd));
