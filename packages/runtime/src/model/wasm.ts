@@ -239,7 +239,7 @@ export class WasmBackend implements ForwardBackend {
         startPos + first,
         rows.map((t) => t - first),
       );
-      rows.forEach((t, i) => logits.set(t, got[i]!));
+      for (const [i, t] of rows.entries()) logits.set(t, got[i]!);
     }
     return logitRows.map((t) => logits.get(t)!);
   }
