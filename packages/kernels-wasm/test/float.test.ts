@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKernels, type Kernels, ropeAngles, WeightType } from "../src/index";
+import { createKernels, type KBuffer, type Kernels, ropeAngles, WeightType } from "../src/index";
 import { dot, fp32ToFp16, randomF32, rmsNormRef, roundBf16, roundF16, sumAbs } from "./ref";
 
 const f = Math.fround;
@@ -234,23 +234,16 @@ describe.each([
     const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
     const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
 
-    it("f32 cache, GQA, causal over a batch", () => {
+    /** The kernel's output for caches k and v (f32 or f16 buffers). */
+    const run = (kv: { k: KBuffer; v: KBuffer; kvF16: boolean }) => {
       const out = k.allocF32(qs.length);
-      k.attention({
-        q: upload(qs),
-        k: upload(Ks),
-        v: upload(Vs),
-        out,
-        kvF16: false,
-        nHead: o.nHead,
-        nHeadKv: o.nHeadKv,
-        headDim: o.hd,
-        pos0: o.pos0,
-        nTok: o.nTok,
-        scale: o.scale,
-      });
+      k.attention({ q: upload(qs), ...kv, out, nHead, nHeadKv, headDim: hd, pos0, nTok, scale: o.scale });
+      return k.f32(out);
+    };
+
+    it("f32 cache, GQA, causal over a batch", () => {
+      const got = run({ k: upload(Ks), v: upload(Vs), kvF16: false });
       const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
-      const got = k.f32(out);
       for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
     });
 
@@ -262,22 +255,8 @@ describe.each([
       expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
         Array.from(Ks.subarray(0, 8), fp32ToFp16),
       );
-      const out = k.allocF32(qs.length);
-      k.attention({
-        q: upload(qs),
-        k: kb,
-        v: vb,
-        out,
-        kvF16: true,
-        nHead: o.nHead,
-        nHeadKv: o.nHeadKv,
-        headDim: o.hd,
-        pos0: o.pos0,
-        nTok: o.nTok,
-        scale: o.scale,
-      });
+      const got = run({ k: kb, v: vb, kvF16: true });
       const ref = attentionRef(qs, Ks, Vs, o, roundF16);
-      const got = k.f32(out);
       for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
     });
   },
