@@ -70,9 +70,9 @@ export class WasmModel {
   ) {}
 
   /**
-   * Opens the kernels, reserves activations and the first context's KV cache in memory 0 (the
-   * weights then fill memory 0 up to the pool's scratch reserve and spill into more memories),
-   * and streams every tensor in: no JavaScript copy of the weights stays behind.
+   * Opens the kernels, reserves activations and the first context's KV cache in memory 0, and
+   * streams every tensor in (into memory 0 too for models under HOME_WEIGHTS_LIMIT, else into
+   * memories of their own, 4 GiB at most each): no JavaScript copy of the weights stays behind.
    */
   static async load(
     handle: GgufFileHandle,
@@ -87,7 +87,12 @@ export class WasmModel {
   ): Promise<{ wasm: WasmModel; primary: WasmBackend }> {
     const h = model.hparams;
     const mod = await importKernels();
-    const kernels = await mod.createKernels(options.threads ? { threads: options.threads } : {});
+    // Weights share memory 0 with the activations and caches when all of it stays far from the
+    // 4 GiB a memory holds (room is left for more contexts' caches): then no product copies its
+    // input into another memory and its output back. Larger models put their weights in memories
+    // of their own.
+    const weightsInHome = model.weightBytes + cacheBytes(h, options.contextSize) < HOME_WEIGHTS_LIMIT;
+    const kernels = await mod.createKernels({ ...(options.threads ? { threads: options.threads } : {}), weightsInHome });
     try {
       const nB = microBatchSize(h, options.batchSize, options.microBatchSize);
       const kvDim = h.nHeadKv * h.headDim;
@@ -201,12 +206,20 @@ async function importKernels(): Promise<typeof import("@cllama/kernels-wasm/node
   return (await import("@cllama/kernels-wasm")) as unknown as typeof import("@cllama/kernels-wasm/node");
 }
 
+/** Below this many bytes of weights and first KV cache, weights go in memory 0 (see load). */
+const HOME_WEIGHTS_LIMIT = 2 * 2 ** 30;
+
+/** Bytes of an fp16 KV cache of contextSize cells (K and V, every layer). */
+function cacheBytes(h: ModelHparams, contextSize: number): number {
+  return 2 * h.nLayer * contextSize * h.nHeadKv * h.headDim * 2;
+}
+
 function allocateCaches(
   kernels: Kernels,
   h: ModelHparams,
   contextSize: number,
 ): { k: KBuffer[]; v: KBuffer[] } {
-  const bytes = contextSize * h.nHeadKv * h.headDim * 2;
+  const bytes = cacheBytes(h, contextSize) / (2 * h.nLayer);
   return {
     k: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
     v: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
