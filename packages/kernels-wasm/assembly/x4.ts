@@ -118,16 +118,21 @@ function halves4(h: v128): v128 {
   return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
-/** See dots.ts: 32 nibbles against a Q8 block, the odd activations pre-corrected (the "fix" vectors of actquant.ts). */
+/**
+ * 32 nibbles (16 bytes, ggml's order) against a Q8 block in four operations and four dots. Lane i
+ * of w (as u16) holds l0 + 16 h0 + 256 l1 + 4096 h1: elements 2i, 2i+16, 2i+1, 2i+17. The four
+ * vectors w & 15, w >> 4, w >> 8 and w >> 12 mix the nibbles, and the activation vectors they
+ * meet are corrected to cancel the mix: a0 (even elements of the first 16), a2 (even elements of
+ * the second 16), c1 = a1 - 16 a2 and c3 = a3 - 16 a1 (the "fix" vectors of actquant.ts; at most
+ * 127 + 16 * 127 in size, and every product fits i32).
+ */
 // @ts-expect-error: decorator
 @inline
-function dotNibbles(w: v128, a0: v128, b1: v128, a2: v128, b3: v128): v128 {
-  const m = i16x8.splat(0x0f0f);
-  const lo = v128.and(w, m);
-  const s0 = i32x4.dot_i16x8_s(lo, a0);
-  const s1 = i32x4.dot_i16x8_s(i16x8.shr_u(lo, 8), b1);
-  const s2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), a2);
-  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), b3);
+function dotNibbles(w: v128, a0: v128, c1: v128, a2: v128, c3: v128): v128 {
+  const s0 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x000f)), a0);
+  const s1 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 8), c1);
+  const s2 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 4), a2);
+  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), c3);
   return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
