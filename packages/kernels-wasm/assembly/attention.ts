@@ -11,7 +11,7 @@
 // differs from llama.cpp's).
 
 import { softmaxRow } from "./elementwise";
-import { roundToF16x4 } from "./f16";
+import { f32ToF16, f32x4ToF16Bits, roundToF16x4 } from "./f16";
 import { hsum4f } from "./simd";
 
 /** Cache positions converted at a time (per thread: CHUNK * headDim floats of scratch). */
@@ -303,7 +303,11 @@ export function attention(
 
 /** Store n floats of x into an f16 buffer (KV cache writes). */
 export function storeF16(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<u16>(y + ((i as usize) << 1), f32ToF16Bits(load<f32>(x + ((i as usize) << 2))) as u16);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = f32x4ToF16Bits(v128.load(x + ((i as usize) << 2)));
+    const b = f32x4ToF16Bits(v128.load(x + ((i as usize) << 2), 16));
+    v128.store(y + ((i as usize) << 1), i16x8.narrow_i32x4_u(a, b));
+  }
+  for (; i < n; i++) store<u16>(y + ((i as usize) << 1), f32ToF16(load<f32>(x + ((i as usize) << 2))) as u16);
 }
-
-import { f32ToF16 as f32ToF16Bits } from "./f16";
