@@ -148,6 +148,8 @@ export class Kernels {
   private readonly weightsInHome: boolean;
   private disposed = false;
   private ropeTable = new Float32Array(0);
+  /** What the cos/sin table in scratch was made for: q and k of every layer share one table. */
+  private lastRope = new RopeTableKey(-1, 0, [], null);
 
   constructor(module: WebAssembly.Module, threads: number, options: KernelsOptions) {
     this.module = module;
@@ -497,11 +499,19 @@ export class Kernels {
         `rope: nRot ${nRot} must be even and at most headDim ${headDim}`,
       );
     }
-    if (this.ropeTable.length < nTok * nRot) this.ropeTable = new Float32Array(nTok * nRot);
-    for (let t = 0; t < nTok; t++) ropeAngles(positions[t], params, this.ropeTable, t * nRot);
     const a = this.arenas[arena];
     const cs = a.scratchRegion("rope", nTok * nRot * 4);
-    new Float32Array(a.memory.buffer, cs, nTok * nRot).set(this.ropeTable.subarray(0, nTok * nRot));
+    if (!this.lastRope.matches(arena, cs, positions, nTok, params)) {
+      if (this.ropeTable.length < nTok * nRot) this.ropeTable = new Float32Array(nTok * nRot);
+      for (let t = 0; t < nTok; t++) ropeAngles(positions[t], params, this.ropeTable, t * nRot);
+      new Float32Array(a.memory.buffer, cs, nTok * nRot).set(this.ropeTable.subarray(0, nTok * nRot));
+      this.lastRope = new RopeTableKey(
+        arena,
+        cs,
+        Array.from({ length: nTok }, (_, t) => positions[t]),
+        params,
+      );
+    }
     this.run(
       [
         {
@@ -709,6 +719,49 @@ export class Kernels {
       if (now >= value) return;
       if (spin > 20000) Atomics.wait(ctrl, slot, now, 50);
     }
+  }
+}
+
+/**
+ * The positions and RoPE parameters of the cos/sin table last written to an arena's scratch, so
+ * that the 2 x nLayer rope calls of a forward pass compute and copy it once.
+ */
+class RopeTableKey {
+  private readonly params: RopeParams | null;
+
+  constructor(
+    readonly arena: number,
+    readonly ptr: number,
+    readonly positions: number[],
+    params: RopeParams | null,
+  ) {
+    // a copy: the caller may reuse and change its object
+    this.params = params && { ...params };
+  }
+
+  matches(
+    arena: number,
+    ptr: number,
+    positions: ArrayLike<number>,
+    nTok: number,
+    params: RopeParams,
+  ): boolean {
+    if (arena !== this.arena || ptr !== this.ptr || nTok !== this.positions.length || !this.params)
+      return false;
+    const p = this.params;
+    if (
+      p.nRot !== params.nRot ||
+      p.freqBase !== params.freqBase ||
+      p.freqScale !== params.freqScale ||
+      p.extFactor !== params.extFactor ||
+      p.attnFactor !== params.attnFactor ||
+      p.betaFast !== params.betaFast ||
+      p.betaSlow !== params.betaSlow ||
+      p.nCtxOrig !== params.nCtxOrig
+    )
+      return false;
+    for (let t = 0; t < nTok; t++) if (positions[t] !== this.positions[t]) return false;
+    return true;
   }
 }
 

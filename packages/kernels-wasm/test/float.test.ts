@@ -153,18 +153,18 @@ describe("RoPE", () => {
     expect(Math.abs(y[127] - Math.sin(tl) * mscale)).toBeLessThan(1e-3);
   });
 
-  it("rotates adjacent pairs of every head of every row", () => {
+  /** k.rope of fresh random rows against the scalar rotation with ropeAngles' table. */
+  function expectRope(positions: number[], params: { nRot: number; freqBase: number; freqScale?: number }) {
     const nHead = 3;
     const hd = 8;
-    const nTok = 2;
-    const xs = randomF32(nTok * nHead * hd, 10);
+    const nTok = positions.length;
+    const xs = randomF32(nTok * nHead * hd, 10 + positions[0]!);
     const x = upload(xs);
-    const params = { nRot: hd, freqBase: 10000 };
-    k.rope(x, nTok, nHead, hd, [5, 9], params);
+    k.rope(x, nTok, nHead, hd, positions, params);
     const got = k.f32(x);
     const cs = new Float32Array(hd);
     for (let t = 0; t < nTok; t++) {
-      ropeAngles([5, 9][t], params, cs);
+      ropeAngles(positions[t]!, params, cs);
       for (let h = 0; h < nHead; h++) {
         for (let i = 0; i < hd / 2; i++) {
           const o = t * nHead * hd + h * hd + 2 * i;
@@ -174,6 +174,24 @@ describe("RoPE", () => {
         }
       }
     }
+  }
+
+  it("rotates adjacent pairs of every head of every row", () => {
+    expectRope([5, 9], { nRot: 8, freqBase: 10000 });
+  });
+
+  it("reuses its cos/sin table only for the same positions and parameters", () => {
+    // the table of one call serves the next (q then k of a layer); any change must rebuild it
+    const params = { nRot: 8, freqBase: 10000, freqScale: 1 };
+    expectRope([5, 9], params);
+    expectRope([5, 9], params);
+    params.freqBase = 500000; // the same object, changed
+    expectRope([5, 9], params);
+    params.freqScale = 0.25;
+    expectRope([5, 9], params);
+    expectRope([5, 10], params);
+    expectRope([5, 10, 11], params);
+    expectRope([5, 10], params);
   });
 });
 
