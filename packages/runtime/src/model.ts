@@ -20,8 +20,8 @@ export interface LoadModelOptions {
   batchSize?: number;
   /**
    * Tokens per micro-batch of the wasm kernels (llama.cpp's n_ubatch): a batch runs through every
-   * layer this many tokens at a time. Default: as many as 32 MiB of activations hold, a multiple
-   * of 64 (the whole batch for models up to about 3B).
+   * layer this many tokens at a time. Default: as many as 48 MiB of activations hold, a multiple
+   * of 128 (the whole batch of 512 for models up to about 3B).
    */
   microBatchSize?: number;
   onProgress?: (progress: LoadProgress) => void;

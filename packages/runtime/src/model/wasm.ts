@@ -39,18 +39,19 @@ const LOGIT_ROWS = 32;
 
 /**
  * Activation bytes a micro-batch may take. A batch (llama.cpp's n_batch, 512 by default) runs as
- * micro-batches (its n_ubatch) of as many tokens as fit, so the activations of a 7B-shape model
- * stay near 32 MiB instead of 100 MiB at 512 tokens; the products reuse each weight tile over
- * 64 tokens, so micro-batches of 64 tokens or more lose nothing.
+ * micro-batches (its n_ubatch) of as many tokens as fit, in multiples of 128 (the tokens a weight
+ * tile serves in the products): a 1.1B-shape model takes all 512 tokens at once, a 7B-shape one
+ * 128, whose activations then stay near 26 MiB instead of 100 MiB.
  */
-const MICRO_BATCH_BYTES = 32 * 2 ** 20;
+const MICRO_BATCH_BYTES = 48 * 2 ** 20;
+const MICRO_BATCH_STEP = 128;
 
-/** Tokens per micro-batch for this model shape: a multiple of 64 (or the whole batch if smaller). */
+/** Tokens per micro-batch for this model shape (or the whole batch if smaller). */
 function microBatchSize(h: ModelHparams, batchSize: number, requested?: number): number {
   if (requested !== undefined) return Math.max(1, Math.min(batchSize, Math.floor(requested)));
   const perToken = 4 * (5 * h.nEmbd + 2 * h.nHeadKv * h.headDim + 2 * h.nFf);
-  const fit = Math.max(64, Math.floor(MICRO_BATCH_BYTES / perToken / 64) * 64);
-  return Math.min(batchSize, fit);
+  const fit = Math.floor(MICRO_BATCH_BYTES / perToken / MICRO_BATCH_STEP) * MICRO_BATCH_STEP;
+  return Math.min(batchSize, Math.max(MICRO_BATCH_STEP, fit));
 }
 
 /** A model's weights uploaded into @cllama/kernels-wasm memories, plus its contexts' caches. */
@@ -92,7 +93,10 @@ export class WasmModel {
     // input into another memory and its output back. Larger models put their weights in memories
     // of their own.
     const weightsInHome = model.weightBytes + cacheBytes(h, options.contextSize) < HOME_WEIGHTS_LIMIT;
-    const kernels = await mod.createKernels({ ...(options.threads ? { threads: options.threads } : {}), weightsInHome });
+    const kernels = await mod.createKernels({
+      ...(options.threads ? { threads: options.threads } : {}),
+      weightsInHome,
+    });
     try {
       const nB = microBatchSize(h, options.batchSize, options.microBatchSize);
       const kvDim = h.nHeadKv * h.headDim;
