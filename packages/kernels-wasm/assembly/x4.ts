@@ -403,16 +403,21 @@ function q4kRows(q: usize, a: usize, scs: usize, accs: usize, j: i32): void {
       i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 4), m), x4), i32x4.dot_i16x8_s(i16x8.shr_u(w0, 12), x5)),
       i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 4), m), x6), i32x4.dot_i16x8_s(i16x8.shr_u(w1, 12), x7)),
     );
-    const e = v128.load(scs + (r << 4));
-    let s: v128;
-    if (j == 0) s = v128.shuffle<i16>(e, e, 0, 0, 0, 0, 1, 1, 1, 1);
-    else if (j == 1) s = v128.shuffle<i16>(e, e, 2, 2, 2, 2, 3, 3, 3, 3);
-    else if (j == 2) s = v128.shuffle<i16>(e, e, 4, 4, 4, 4, 5, 5, 5, 5);
-    else s = v128.shuffle<i16>(e, e, 6, 6, 6, 6, 7, 7, 7, 7);
+    // scs: per row, the scales doubled (s0 s0 s1 s1 .. as i16); one pshufd gives s2j x4, s2j+1 x4
+    const e = v128.load(scs + (r << 5) + ((j >> 1) << 4));
+    const s = (j & 1) == 0 ? v128.shuffle<i32>(e, e, 0, 0, 1, 1) : v128.shuffle<i32>(e, e, 2, 2, 3, 3);
     const d = i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(sL, sH), s);
     const t = accs + (r << 4);
     v128.store(t, j == 0 ? d : i32x4.add(v128.load(t), d));
   }
+}
+
+/** The eight i16 lanes of e doubled (e0 e0 e1 e1 .. e7 e7) into two vectors at t. */
+// @ts-expect-error: decorator
+@inline
+function storeDoubled(t: usize, e: v128): void {
+  v128.store(t, v128.shuffle<i16>(e, e, 0, 0, 1, 1, 2, 2, 3, 3));
+  v128.store(t, v128.shuffle<i16>(e, e, 4, 4, 5, 5, 6, 6, 7, 7), 16);
 }
 
 /** Q4_K (the x4 group layout above): integer sums per row in lanes, floats per group. */
@@ -441,10 +446,10 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
     // row r's eight scales (mins) as bytes 8r..8r+7
     const s01 = v128.shuffle<u8>(sc0, sc1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const s23 = v128.shuffle<u8>(sc0, sc1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-    v128.store(scs, i16x8.extend_low_i8x16_u(s01));
-    v128.store(scs, i16x8.extend_high_i8x16_u(s01), 16);
-    v128.store(scs, i16x8.extend_low_i8x16_u(s23), 32);
-    v128.store(scs, i16x8.extend_high_i8x16_u(s23), 48);
+    storeDoubled(scs, i16x8.extend_low_i8x16_u(s01));
+    storeDoubled(scs + 32, i16x8.extend_high_i8x16_u(s01));
+    storeDoubled(scs + 64, i16x8.extend_low_i8x16_u(s23));
+    storeDoubled(scs + 96, i16x8.extend_high_i8x16_u(s23));
     const m01 = v128.shuffle<u8>(mn0, mn1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const m23 = v128.shuffle<u8>(mn0, mn1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
     // activation sums of the eight sub-blocks (|.| <= 32 * 127: i16)
@@ -497,14 +502,16 @@ function q6kRows(q: usize, a: usize, scs: usize, accs: usize, c: i32): void {
     const g2 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 4), x4), i32x4.dot_i16x8_s(q6x4V(A, B, C, 5), x5));
     const g3 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 6), x6), i32x4.dot_i16x8_s(q6x4V(A, B, C, 7), x7));
     // groups 8h + (c & 1) + 2k: lanes (c & 1) + 2k of the row's scales of half h
-    const e = v128.load(scs + (r << 5) + ((c >> 1) << 4));
+    // (scs: per row and half, the scales doubled, see storeDoubled: one pshufd each)
+    const e0 = v128.load(scs + (r << 6) + ((c >> 1) << 5));
+    const e1 = v128.load(scs + (r << 6) + ((c >> 1) << 5), 16);
     let s0: v128, s1: v128;
     if ((c & 1) == 0) {
-      s0 = v128.shuffle<i16>(e, e, 0, 0, 0, 0, 2, 2, 2, 2);
-      s1 = v128.shuffle<i16>(e, e, 4, 4, 4, 4, 6, 6, 6, 6);
+      s0 = v128.shuffle<i32>(e0, e0, 0, 0, 2, 2);
+      s1 = v128.shuffle<i32>(e1, e1, 0, 0, 2, 2);
     } else {
-      s0 = v128.shuffle<i16>(e, e, 1, 1, 1, 1, 3, 3, 3, 3);
-      s1 = v128.shuffle<i16>(e, e, 5, 5, 5, 5, 7, 7, 7, 7);
+      s0 = v128.shuffle<i32>(e0, e0, 1, 1, 3, 3);
+      s1 = v128.shuffle<i32>(e1, e1, 1, 1, 3, 3);
     }
     const d = i32x4.add(i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g0, g1), s0), i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g2, g3), s1));
     const t = accs + (r << 4);
@@ -531,8 +538,8 @@ function dotX4Q6_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
       const sv = v128.load(g + (r << 4));
       const lo = i16x8.extend_low_i8x16_s(sv);
       const hi = i16x8.extend_high_i8x16_s(sv);
-      v128.store(scs + (r << 5), lo);
-      v128.store(scs + (r << 5), hi, 16);
+      storeDoubled(scs + (r << 6), lo);
+      storeDoubled(scs + (r << 6) + 32, hi);
       const off = i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1));
       v128.store(accs + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(off, 5)));
     }
