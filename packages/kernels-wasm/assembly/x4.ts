@@ -122,10 +122,10 @@ export function plainRow(type: i32, w: usize, rowBytes: usize, rows: i32, r: i32
 //   0    the 16 i8 scales of row r at 16 r
 //   64   row r's 256 6-bit quants at 64 + 192 r, repacked: 48 bytes (vectors A, B, C) per chunk c of
 //        64 weights, the chunk being ggml's quarter c (the groups of 16 8h + (c & 1) + 2k, h = c >> 1,
-//        k = 0..3). As i16 lanes: A = V0 | V6[0:4] << 6 | V1 << 10, B = V2 | (V6[4:6] | V7[0:2] << 2) << 6
-//        | V3 << 10, C = V4 | V7[2:6] << 6 | V5 << 10, where V(2k) and V(2k+1) are the even and the odd
+//        k = 0..3). As i16 lanes: A = V0 | V6[0:4] << 6 | V1 << 10, B = V2 | (V6[4:6] | V7[4:6] << 2) << 6
+//        | V3 << 10, C = V4 | V7[0:4] << 6 | V5 << 10, where V(2k) and V(2k+1) are the even and the odd
 //        elements of group k (the activation's order), so six of the eight i16 vectors of a chunk
-//        come out with one mask or shift and the other two with five operations.
+//        come out with one mask or shift and the other two with five operations (three masks in all).
 //   832  d of rows 0..3 (halves)
 
 /** The ggml-order i16 vectors of Q6_K chunk (wa, wb: ql; hv: qh), V(m) as in the layout comment. */
@@ -175,7 +175,7 @@ export function q6x4V(A: v128, B: v128, C: v128, m: i32): v128 {
     case 6:
       return v128.or(v128.and(i16x8.shr_u(A, 6), i16x8.splat(0x0f)), v128.and(i16x8.shr_u(B, 2), i16x8.splat(0x30)));
     default:
-      return v128.or(v128.and(i16x8.shr_u(B, 8), i16x8.splat(0x03)), v128.and(i16x8.shr_u(C, 4), i16x8.splat(0x3c)));
+      return v128.or(v128.and(i16x8.shr_u(C, 6), i16x8.splat(0x0f)), v128.and(i16x8.shr_u(B, 4), i16x8.splat(0x30)));
   }
 }
 
@@ -202,10 +202,10 @@ function packK(type: i32, src: usize, dst: usize, r: usize): void {
     const v7 = q6Plain(wa, wb, hv, 7);
     const A = v128.or(v128.or(q6Plain(wa, wb, hv, 0), i16x8.shl(v128.and(v6, i16x8.splat(0x0f)), 6)), i16x8.shl(q6Plain(wa, wb, hv, 1), 10));
     const B = v128.or(
-      v128.or(q6Plain(wa, wb, hv, 2), i16x8.shl(v128.or(i16x8.shr_u(v6, 4), i16x8.shl(v128.and(v7, i16x8.splat(3)), 2)), 6)),
+      v128.or(q6Plain(wa, wb, hv, 2), i16x8.shl(v128.or(i16x8.shr_u(v6, 4), i16x8.shl(i16x8.shr_u(v7, 4), 2)), 6)),
       i16x8.shl(q6Plain(wa, wb, hv, 3), 10),
     );
-    const C = v128.or(v128.or(q6Plain(wa, wb, hv, 4), i16x8.shl(i16x8.shr_u(v7, 2), 6)), i16x8.shl(q6Plain(wa, wb, hv, 5), 10));
+    const C = v128.or(v128.or(q6Plain(wa, wb, hv, 4), i16x8.shl(v128.and(v7, i16x8.splat(0x0f)), 6)), i16x8.shl(q6Plain(wa, wb, hv, 5), 10));
     const o = dst + 64 + r * 192 + c * 48;
     v128.store(o, A);
     v128.store(o, B, 16);
