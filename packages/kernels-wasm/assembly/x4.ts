@@ -502,17 +502,10 @@ function q6kRows(q: usize, a: usize, scs: usize, accs: usize, c: i32): void {
     const g2 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 4), x4), i32x4.dot_i16x8_s(q6x4V(A, B, C, 5), x5));
     const g3 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 6), x6), i32x4.dot_i16x8_s(q6x4V(A, B, C, 7), x7));
     // groups 8h + (c & 1) + 2k: lanes (c & 1) + 2k of the row's scales of half h
-    // (scs: per row and half, the scales doubled, see storeDoubled: one pshufd each)
-    const e0 = v128.load(scs + (r << 6) + ((c >> 1) << 5));
-    const e1 = v128.load(scs + (r << 6) + ((c >> 1) << 5), 16);
-    let s0: v128, s1: v128;
-    if ((c & 1) == 0) {
-      s0 = v128.shuffle<i32>(e0, e0, 0, 0, 2, 2);
-      s1 = v128.shuffle<i32>(e1, e1, 0, 0, 2, 2);
-    } else {
-      s0 = v128.shuffle<i32>(e0, e0, 1, 1, 3, 3);
-      s1 = v128.shuffle<i32>(e1, e1, 1, 1, 3, 3);
-    }
+    // scs + 64 r + 16 c: the chunk's four group scales, each doubled (one pshufd per pair)
+    const e = v128.load(scs + (r << 6) + ((c as usize) << 4));
+    const s0 = v128.shuffle<i32>(e, e, 0, 0, 1, 1);
+    const s1 = v128.shuffle<i32>(e, e, 2, 2, 3, 3);
     const d = i32x4.add(i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g0, g1), s0), i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g2, g3), s1));
     const t = accs + (r << 4);
     v128.store(t, i32x4.add(v128.load(t), d));
@@ -538,8 +531,12 @@ function dotX4Q6_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
       const sv = v128.load(g + (r << 4));
       const lo = i16x8.extend_low_i8x16_s(sv);
       const hi = i16x8.extend_high_i8x16_s(sv);
-      storeDoubled(scs + (r << 6), lo);
-      storeDoubled(scs + (r << 6) + 32, hi);
+      // chunk c's groups are 8h + (c & 1) + 2k: the even or the odd scales of a half, doubled
+      const t = scs + (r << 6);
+      v128.store(t, v128.shuffle<i16>(lo, lo, 0, 0, 2, 2, 4, 4, 6, 6));
+      v128.store(t, v128.shuffle<i16>(lo, lo, 1, 1, 3, 3, 5, 5, 7, 7), 16);
+      v128.store(t, v128.shuffle<i16>(hi, hi, 0, 0, 2, 2, 4, 4, 6, 6), 32);
+      v128.store(t, v128.shuffle<i16>(hi, hi, 1, 1, 3, 3, 5, 5, 7, 7), 48);
       const off = i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1));
       v128.store(accs + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(off, 5)));
     }
