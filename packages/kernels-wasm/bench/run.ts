@@ -3,7 +3,7 @@
 // same machine, same run) and the machine's read bandwidth measured by a tiny C program.
 // Writes the kernels-wasm section of BENCHMARKS.md. Usage: pnpm bench [--quick]
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { markdownTable, writeBenchSection } from "@cllama/tooling/bench";
@@ -22,6 +22,36 @@ function compileNative(): string | undefined {
     return exe;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * GMAC/s per CPU-second of bench/peak.ts: i32x4.dot_i16x8_s + i32x4.add with the operands in
+ * registers, the most any SIMD128 integer kernel can do here (Node 20 has no int8 dot product).
+ */
+function simd128Ceiling(): string {
+  try {
+    mkdirSync(benchDir, { recursive: true });
+    const out = join(benchDir, "peak.wasm");
+    const asc = join(here, "..", "node_modules", ".bin", "asc");
+    execFileSync(asc, [join(here, "peak.ts"), "--target", "release", "-o", out], { cwd: join(here, "..") });
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const module = new WebAssembly.Module(readFileSync(out));
+    const { peakDot } = new WebAssembly.Instance(module, { env: { memory } }).exports as {
+      peakDot: (p: number, n: number) => number;
+    };
+    new Uint8Array(memory.buffer, 0, 2048).fill(3);
+    const n = 20_000_000;
+    let best = 0;
+    for (let i = 0; i < 6; i++) {
+      const c0 = process.cpuUsage();
+      peakDot(0, n);
+      const c = process.cpuUsage(c0);
+      best = Math.max(best, (n * 48) / ((c.user + c.system) * 1e3));
+    }
+    return `${best.toFixed(1)} GMAC/s per CPU-second`;
+  } catch (error) {
+    return `not measured (${(error as Error).message.split("\n")[0]})`;
   }
 }
 
@@ -120,6 +150,8 @@ async function main() {
   const libDir = llamaCppLibDir();
   const bw1 = readBandwidth(exe, 1);
   const bw2 = readBandwidth(exe, 2);
+  const ceiling = simd128Ceiling();
+  console.log(`SIMD128 ceiling: ${ceiling}`);
   const pools: Record<number, Kernels> = {
     1: await createKernels({ threads: 1 }),
     2: await createKernels({ threads: 2 }),
@@ -178,6 +210,8 @@ async function main() {
     "figures for 1 and 2 threads follow, which the other jobs depress: compare ratios within a row.",
     "",
     `Read bandwidth, same run: ${bw1} on 1 thread, ${bw2} on 2 threads.`,
+    "",
+    `The SIMD128 ceiling, same run (bench/peak.ts: \`i32x4.dot_i16x8_s\` + \`i32x4.add\`, 8 multiply-adds each, operands in registers, one core): ${ceiling}. Node 20 has no int8 dot product (relaxed SIMD is off), so no SIMD128 integer kernel can go faster; llama.cpp's AVX-512 VNNI \`vpdpbusd\` does 64 per instruction.`,
     "",
     markdownTable(
       [
