@@ -234,123 +234,147 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
   }
 }
 
-// ---------------------------------------------------------------- one token against a tile
+// ---------------------------------------------------------------- four tokens against a tile
 
-// @ts-ignore: decorator
-@inline
-function rowDot32(q: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const s0 = i32x4.dot_i16x8_s(v128.load(q), a0);
-  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), a1);
-  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), a2);
-  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), a3);
-  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
-}
-
-function tokenBlock32(tile: usize, act: usize, n: i32, tmp: usize): v128 {
-  const nb = n >> 5;
-  const sc = tile + ((n as usize) << 3);
-  const dA = act + ((n as usize) << 1);
-  const sA = dA + ((nb as usize) << 2);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const a = act + ((b as usize) << 6);
-    const a0 = v128.load(a);
-    const a1 = v128.load(a, 16);
-    const a2 = v128.load(a, 32);
-    const a3 = v128.load(a, 48);
-    const q = tile + ((b as usize) << 8);
-    // A loop (which V8 unrolls row after row) instead of four inlined rows: see x4.ts.
-    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot32(q + r, a0, a1, a2, a3));
-    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
-    const s = sc + ((b as usize) << 5);
-    const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-    const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
-    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
+/**
+ * Rows into lanes: unpackRow writes, per group of 16 columns, each row's 8 i32 pairs (even/odd
+ * order) one row after the other; this turns each group's 4 x 8 pairs into 8 x 4, so that one
+ * vector holds the same column pair of the four rows. A dot with that pair of the activation
+ * broadcast (v128.load32_splat) then gives the four rows' sums in its lanes: no horizontal sums.
+ */
+function rowsToLanes(tile: usize, n: i32): void {
+  for (let g = 0; g < n >> 4; g++) {
+    const p = tile + ((g as usize) << 7);
+    const a = v128.load(p);
+    const b = v128.load(p, 32);
+    const c = v128.load(p, 64);
+    const d = v128.load(p, 96);
+    const e = v128.load(p, 16);
+    const f = v128.load(p, 48);
+    const h = v128.load(p, 80);
+    const k = v128.load(p, 112);
+    transpose4(p, a, b, c, d);
+    transpose4(p + 64, e, f, h, k);
   }
-  return acc;
 }
 
 // @ts-ignore: decorator
 @inline
-function rowDot32At(q: usize, a: usize): v128 {
-  const s0 = i32x4.dot_i16x8_s(v128.load(q), v128.load(a));
-  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), v128.load(a, 16));
-  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), v128.load(a, 32));
-  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), v128.load(a, 48));
-  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
-}
-
-// @ts-ignore: decorator
-@inline
-function combine32(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32, withMin: bool): v128 {
-  const dA = act + ((n as usize) << 1);
-  const sA = dA + (((n >> 5) as usize) << 2);
-  const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-  const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), d);
-  // Without a min (Q4_0, Q5_0, Q8_0) the min term is a zero: adding it changes no bit (acc starts at +0).
-  if (!withMin) return f32x4.add(acc, x);
-  const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
-  return f32x4.add(acc, f32x4.add(x, m));
+function transpose4(o: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 48);
 }
 
 /**
- * Two tokens against a block-32 tile: each weight vector loaded once serves both (the tile is
- * the part that does not fit in registers). The results go to tmp + 128 and tmp + 144.
+ * Four tokens against a block-32 tile in the rows-in-lanes layout, their activations interleaved
+ * by interleave32 (aq: one quad): per column pair one tile load serves the four tokens, whose
+ * pairs sit in one 16-byte run (a single pointer for the four). Integer sums per (row, token) in
+ * the lanes of four i32x4 over a block, then one float multiply-add per block and token.
+ * Results at tmp + 0, 16, 32, 48.
  */
-function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize, withMin: bool): void {
-  const nb = n >> 5;
-  const sc = tile + ((n as usize) << 3);
-  let accA = f32x4.splat(0);
-  let accB = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const aA = actA + ((b as usize) << 6);
-    const aB = actB + ((b as usize) << 6);
-    const q = tile + ((b as usize) << 8);
-    // both tokens' activation vectors loaded once for the four rows
-    const xa0 = v128.load(aA);
-    const xa1 = v128.load(aA, 16);
-    const xa2 = v128.load(aA, 32);
-    const xa3 = v128.load(aA, 48);
-    const xb0 = v128.load(aB);
-    const xb1 = v128.load(aB, 16);
-    const xb2 = v128.load(aB, 32);
-    const xb3 = v128.load(aB, 48);
-    for (let r: usize = 0; r < 128; r += 32) {
-      const w0 = v128.load(q + r);
-      const w1 = v128.load(q + r, 16);
-      const w2 = v128.load(q + r, 128);
-      const w3 = v128.load(q + r, 144);
-      const sA = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, xa0), i32x4.dot_i16x8_s(w1, xa1)),
-        i32x4.add(i32x4.dot_i16x8_s(w2, xa2), i32x4.dot_i16x8_s(w3, xa3)),
-      );
-      const sB = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, xb0), i32x4.dot_i16x8_s(w1, xb1)),
-        i32x4.add(i32x4.dot_i16x8_s(w2, xb2), i32x4.dot_i16x8_s(w3, xb3)),
-      );
-      v128.store(tmp + (r >> 1), sA);
-      v128.store(tmp + (r >> 1), sB, 64);
+function quad32(tile: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
+  let sp = tile + ((n as usize) << 3);
+  let q = tile;
+  let a = aq;
+  const qEnd = sp;
+  let f0 = f32x4.splat(0);
+  let f1 = f32x4.splat(0);
+  let f2 = f32x4.splat(0);
+  let f3 = f32x4.splat(0);
+  // Pointers bumped rather than indexes: V8 keeps the loop to one address add per stream.
+  while (q < qEnd) {
+    let s0 = i32x4.splat(0);
+    let s1 = i32x4.splat(0);
+    let s2 = i32x4.splat(0);
+    let s3 = i32x4.splat(0);
+    const qe = q + 256;
+    do {
+      const w = v128.load(q);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w, v128.load32_splat(a)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 4)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 8)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 12)));
+      q += 16;
+      a += 16;
+    } while (q < qe);
+    // a: the quad's four d, then four s
+    const dW = v128.load(sp);
+    const x0 = f32x4.mul(f32x4.convert_i32x4_s(s0), f32x4.mul(dW, v128.load32_splat(a)));
+    const x1 = f32x4.mul(f32x4.convert_i32x4_s(s1), f32x4.mul(dW, v128.load32_splat(a, 4)));
+    const x2 = f32x4.mul(f32x4.convert_i32x4_s(s2), f32x4.mul(dW, v128.load32_splat(a, 8)));
+    const x3 = f32x4.mul(f32x4.convert_i32x4_s(s3), f32x4.mul(dW, v128.load32_splat(a, 12)));
+    if (withMin) {
+      // acc + (x + m), as the matrix x vector kernels add them
+      const mW = v128.load(sp, 16);
+      f0 = f32x4.add(f0, f32x4.add(x0, f32x4.mul(mW, v128.load32_splat(a, 16))));
+      f1 = f32x4.add(f1, f32x4.add(x1, f32x4.mul(mW, v128.load32_splat(a, 20))));
+      f2 = f32x4.add(f2, f32x4.add(x2, f32x4.mul(mW, v128.load32_splat(a, 24))));
+      f3 = f32x4.add(f3, f32x4.add(x3, f32x4.mul(mW, v128.load32_splat(a, 28))));
+    } else {
+      f0 = f32x4.add(f0, x0);
+      f1 = f32x4.add(f1, x1);
+      f2 = f32x4.add(f2, x2);
+      f3 = f32x4.add(f3, x3);
     }
-    const s = sc + ((b as usize) << 5);
-    accA = combine32(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b, withMin);
-    accB = combine32(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b, withMin);
+    a += 32;
+    sp += 32;
   }
-  v128.store(tmp, accA, 128);
-  v128.store(tmp, accB, 144);
+  v128.store(tmp, f0);
+  v128.store(tmp, f1, 16);
+  v128.store(tmp, f2, 32);
+  v128.store(tmp, f3, 48);
 }
 
-// @ts-ignore: decorator
-@inline
-function rowDot256(q: usize, a: usize): v128 {
-  let s0 = i32x4.splat(0);
-  let s1 = i32x4.splat(0);
-  for (let g = 0; g < 16; g += 2) {
-    const qg = q + ((g as usize) << 7);
-    const ag = a + ((g as usize) << 5);
-    s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg), v128.load(ag)), i32x4.dot_i16x8_s(v128.load(qg, 16), v128.load(ag, 16))));
-    s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg, 128), v128.load(ag, 32)), i32x4.dot_i16x8_s(v128.load(qg, 144), v128.load(ag, 48))));
+/** Bytes of one block of a token quad's interleaved Q8 activations: 16 pairs x 4 tokens, d[4], s[4]. */
+const QB32: usize = 288;
+/** Bytes of one super-block of a token quad's interleaved Q8K activations: 128 pairs x 4, d[4], bsum[4][16]. */
+const QBK: usize = 2320;
+
+/**
+ * The Q8 (block32) or Q8K activations of tokens a0..a3 (their rows) interleaved into one quad at
+ * o: per block, for each column pair the four tokens' i32 pairs in a row, then the scales.
+ */
+function interleave(block32: bool, a0: usize, a1: usize, a2: usize, a3: usize, n: i32, o: usize): void {
+  const pairs = (n >> 1) as usize; // i32 pairs per row
+  const per: usize = block32 ? 16 : 128; // pairs per block
+  const qb = block32 ? QB32 : QBK;
+  for (let i: usize = 0, ob = o; i < pairs; i += per, ob += qb) {
+    for (let k: usize = 0; k < per; k += 4) {
+      const src = i + k;
+      transpose4(ob + (k << 4), v128.load(a0 + (src << 2)), v128.load(a1 + (src << 2)), v128.load(a2 + (src << 2)), v128.load(a3 + (src << 2)));
+    }
   }
-  return i32x4.add(s0, s1);
+  const nb = (block32 ? n >> 5 : n >> 8) as usize;
+  const dOff = (n as usize) << 1;
+  for (let b: usize = 0; b < nb; b++) {
+    const ob = o + b * qb + (per << 4);
+    const db = dOff + (b << 2);
+    store<f32>(ob, load<f32>(a0 + db));
+    store<f32>(ob, load<f32>(a1 + db), 4);
+    store<f32>(ob, load<f32>(a2 + db), 8);
+    store<f32>(ob, load<f32>(a3 + db), 12);
+    if (block32) {
+      const sb = db + (nb << 2);
+      store<f32>(ob, load<f32>(a0 + sb), 16);
+      store<f32>(ob, load<f32>(a1 + sb), 20);
+      store<f32>(ob, load<f32>(a2 + sb), 24);
+      store<f32>(ob, load<f32>(a3 + sb), 28);
+    } else {
+      const bb = dOff + (nb << 2) + (b << 6);
+      for (let j: usize = 0; j < 64; j += 16) {
+        v128.store(ob + 16 + j, v128.load(a0 + bb + j));
+        v128.store(ob + 80 + j, v128.load(a1 + bb + j));
+        v128.store(ob + 144 + j, v128.load(a2 + bb + j));
+        v128.store(ob + 208 + j, v128.load(a3 + bb + j));
+      }
+    }
+  }
 }
 
 // @ts-ignore: decorator
@@ -362,81 +386,56 @@ function minsDot(m: usize, bs: usize): v128 {
   return i32x4.add(s, i32x4.mul(v128.load(m, 48), v128.load(bs, 48)));
 }
 
-function tokenSuper(tile: usize, act: usize, n: i32, tmp: usize): v128 {
-  const nk = n >> 8;
-  const sc = tile + ((n as usize) << 3);
-  const dA = act + ((n as usize) << 1);
-  const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nk; b++) {
-    const q = tile + ((b as usize) << 11);
-    const a = act + ((b as usize) << 9);
-    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot256(q + r, a));
-    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
-    const s = sc + (b as usize) * 288;
-    const bs = bA + ((b as usize) << 6);
-    const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
-    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-    const d = f32x4.mul(v128.load(s), da);
-    const dm = f32x4.mul(v128.load(s, 16), da);
-    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
-  }
-  return acc;
-}
-
-/** The K-quant tile's float combine of one super-block for one token (see tokenSuper). */
+/** The K-quant tile's float combine of one super-block for token j of a quad (a: its super-block). */
 // @ts-ignore: decorator
 @inline
-function combineSuper(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32): v128 {
-  const nk = n >> 8;
-  const dA = act + ((n as usize) << 1);
-  const bs = dA + ((nk as usize) << 2) + ((b as usize) << 6);
+function combineSuper(acc: v128, sumi: v128, s: usize, a: usize, j: usize): v128 {
+  const bs = a + 2064 + (j << 6);
   const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
-  const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
+  const da = v128.load32_splat(a + 2048 + (j << 2));
   const d = f32x4.mul(v128.load(s), da);
   const dm = f32x4.mul(v128.load(s, 16), da);
   return f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
 }
 
-/** tokenSuper for two tokens at once (each tile vector loaded once); results at tmp + 128 and + 144. */
-function tokenSuperPair(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize): void {
+/** quad32 for the K-quant tiles: integer sums over a whole super-block. Results at tmp + 0..48. */
+function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize): void {
   const nk = n >> 8;
   const sc = tile + ((n as usize) << 3);
-  let accA = f32x4.splat(0);
-  let accB = f32x4.splat(0);
+  let f0 = f32x4.splat(0);
+  let f1 = f32x4.splat(0);
+  let f2 = f32x4.splat(0);
+  let f3 = f32x4.splat(0);
   for (let b = 0; b < nk; b++) {
     const q = tile + ((b as usize) << 11);
-    const aA = actA + ((b as usize) << 9);
-    const aB = actB + ((b as usize) << 9);
-    for (let r: usize = 0; r < 128; r += 32) {
-      let sA = i32x4.splat(0);
-      let sB = i32x4.splat(0);
-      for (let g: usize = 0; g < 16; g += 2) {
-        const qg = q + r + (g << 7);
-        const w0 = v128.load(qg);
-        const w1 = v128.load(qg, 16);
-        const w2 = v128.load(qg, 128);
-        const w3 = v128.load(qg, 144);
-        const ga = aA + (g << 5);
-        const gb = aB + (g << 5);
-        sA = i32x4.add(sA, i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(ga)), i32x4.dot_i16x8_s(w1, v128.load(ga, 16))),
-          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(ga, 32)), i32x4.dot_i16x8_s(w3, v128.load(ga, 48))),
-        ));
-        sB = i32x4.add(sB, i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(gb)), i32x4.dot_i16x8_s(w1, v128.load(gb, 16))),
-          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(gb, 32)), i32x4.dot_i16x8_s(w3, v128.load(gb, 48))),
-        ));
-      }
-      v128.store(tmp + (r >> 1), sA);
-      v128.store(tmp + (r >> 1), sB, 64);
+    const a = aq + (b as usize) * QBK;
+    let s0 = i32x4.splat(0);
+    let s1 = i32x4.splat(0);
+    let s2 = i32x4.splat(0);
+    let s3 = i32x4.splat(0);
+    for (let p: usize = 0; p < 2048; p += 32) {
+      const x = a + p;
+      const w0 = v128.load(q + p);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w0, v128.load32_splat(x)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 4)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 8)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 12)));
+      const w1 = v128.load(q + p, 16);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 16)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 20)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 24)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 28)));
     }
     const s = sc + (b as usize) * 288;
-    accA = combineSuper(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b);
-    accB = combineSuper(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b);
+    f0 = combineSuper(f0, s0, s, a, 0);
+    f1 = combineSuper(f1, s1, s, a, 1);
+    f2 = combineSuper(f2, s2, s, a, 2);
+    f3 = combineSuper(f3, s3, s, a, 3);
   }
-  v128.store(tmp, accA, 128);
-  v128.store(tmp, accB, 144);
+  v128.store(tmp, f0);
+  v128.store(tmp, f1, 16);
+  v128.store(tmp, f2, 32);
+  v128.store(tmp, f3, 48);
 }
 
 /** y[t][r..r+4) = res, clipped at row r1. */
@@ -485,8 +484,18 @@ export function matmulTiled(
   const hb = x4Header(type) as usize;
   const bs = blockBytes(type) as usize;
   const x4Rows = x4 ? rows & ~3 : 0;
+  const quadBytes = (block32 ? (n >> 5) * (QB32 as i32) : (n >> 8) * (QBK as i32)) as usize;
+  const actT = tmp + 64;
   for (let tb = 0; tb < nTok; tb += TT) {
     const te = min(tb + TT, nTok);
+    // This tile's tokens, four by four, interleaved (a tail of 1-3 tokens repeats its last one).
+    for (let t = tb; t < te; t += 4) {
+      const a0 = act + (t as usize) * actStride;
+      const a1 = act + (min(t + 1, te - 1) as usize) * actStride;
+      const a2 = act + (min(t + 2, te - 1) as usize) * actStride;
+      const a3 = act + (min(t + 3, te - 1) as usize) * actStride;
+      interleave(block32, a0, a1, a2, a3, n, actT + (((t - tb) >> 2) as usize) * quadBytes);
+    }
     for (let r = r0; r < r1; r += 4) {
       for (let i = 0; i < 4; i++) {
         const row = min(r + i, r1 - 1);
@@ -499,22 +508,19 @@ export function matmulTiled(
           unpackRow(type, p, n, tile, i, p, p + hb, bs);
         }
       }
-      for (let t = tb; t < te; t++) {
-        const a = act + (t as usize) * actStride;
-        let res: v128;
-        if (t + 1 < te) {
-          if (block32) {
-            if (type == 3 || type == 7) tokenPair32(tile, a, a + actStride, n, tmp, true);
-            else tokenPair32(tile, a, a + actStride, n, tmp, false);
-          }
-          else tokenSuperPair(tile, a, a + actStride, n, tmp);
-          res = v128.load(tmp, 128);
-          storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 144));
+      rowsToLanes(tile, n);
+      for (let t = tb; t < te; t += 4) {
+        const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
+        if (block32) {
+          if (type == 3 || type == 7) quad32(tile, aq, n, tmp, true);
+          else quad32(tile, aq, n, tmp, false);
         } else {
-          res = block32 ? tokenBlock32(tile, a, n, tmp) : tokenSuper(tile, a, n, tmp);
+          quadSuper(tile, aq, n, tmp);
         }
-        storeRow4(y, yStride, t, r, r1, res);
-        if (t + 1 < te) t++;
+        storeRow4(y, yStride, t, r, r1, v128.load(tmp));
+        if (t + 1 < te) storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 16));
+        if (t + 2 < te) storeRow4(y, yStride, t + 2, r, r1, v128.load(tmp, 32));
+        if (t + 3 < te) storeRow4(y, yStride, t + 3, r, r1, v128.load(tmp, 48));
       }
     }
   }

@@ -714,8 +714,10 @@ const TILED_MIN_TOKENS = 4;
 /** Bytes of one thread's unpacked tile (assembly/tiles.ts) for 4 rows of n columns. */
 function tileBytes(type: number, n: number): number {
   const block32 = weightTypeInfo(type).blockSize === 32;
-  // + 160 bytes of partial sums after the tile
-  return 8 * n + (block32 ? n : (n / 256) * 288) + 160;
+  // + 64 bytes of results, then the activations of 64 tokens interleaved by quads (16 quads of
+  // n/32 blocks of 288 bytes, or n/256 super-blocks of 2320 bytes)
+  const quad = block32 ? (n / 32) * 288 : (n / 256) * 2320;
+  return 8 * n + (block32 ? n : (n / 256) * 288) + 64 + 16 * quad;
 }
 
 function prepareJob(
