@@ -438,6 +438,195 @@ function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize): void {
   v128.store(tmp, f3, 48);
 }
 
+// ---------------------------------------------------------------- eight rows, four tokens
+
+// @ts-ignore: decorator
+@inline
+function transpose4x32(o: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 32);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 64);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 96);
+}
+
+/**
+ * Two unpacked 4-row tiles (rows 0-3 at ta, 4-7 at tb, as unpackRow leaves them) into one 8-row
+ * tile at o: per column pair the rows-in-lanes vector of rows 0-3, then that of rows 4-7 (32
+ * bytes), followed by the scales, per block (or super-block) those of ta then those of tb.
+ */
+function rowsToLanes8(ta: usize, tb: usize, o: usize, n: i32, block32: bool): void {
+  for (let g: usize = 0; g < ((n >> 4) as usize); g++) {
+    const pa = ta + (g << 7);
+    const pb = tb + (g << 7);
+    const po = o + (g << 8);
+    transpose4x32(po, v128.load(pa), v128.load(pa, 32), v128.load(pa, 64), v128.load(pa, 96));
+    transpose4x32(po + 128, v128.load(pa, 16), v128.load(pa, 48), v128.load(pa, 80), v128.load(pa, 112));
+    transpose4x32(po + 16, v128.load(pb), v128.load(pb, 32), v128.load(pb, 64), v128.load(pb, 96));
+    transpose4x32(po + 144, v128.load(pb, 16), v128.load(pb, 48), v128.load(pb, 80), v128.load(pb, 112));
+  }
+  const off = (n as usize) << 3;
+  const sa = ta + off;
+  const sb = tb + off;
+  const so = o + (off << 1);
+  const per: usize = block32 ? 32 : 288;
+  const cnt = (block32 ? n >> 5 : n >> 8) as usize;
+  for (let b: usize = 0; b < cnt; b++) {
+    for (let j: usize = 0; j < per; j += 16) {
+      v128.store(so + b * (per << 1) + j, v128.load(sa + b * per + j));
+      v128.store(so + b * (per << 1) + per + j, v128.load(sb + b * per + j));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function acc8(f: usize, s: v128, d: v128, x: v128): void {
+  v128.store(f, f32x4.add(v128.load(f), f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, x))));
+}
+
+// @ts-ignore: decorator
+@inline
+function acc8m(f: usize, s: v128, d: v128, x: v128, m: v128, y: v128): void {
+  v128.store(f, f32x4.add(v128.load(f), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, x)), f32x4.mul(m, y))));
+}
+
+/**
+ * Eight rows (an 8-row tile of rowsToLanes8 at q) against a token quad: each broadcast activation
+ * pair serves two tile vectors. Float sums in tmp: token t's rows 0-3 at tmp + 32t, rows 4-7 at
+ * tmp + 32t + 16.
+ */
+function oct32(q: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
+  let sp = q + ((n as usize) << 4);
+  const qEnd = sp;
+  let a = aq;
+  for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
+  while (q < qEnd) {
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0);
+    let a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0);
+    let b1 = i32x4.splat(0);
+    let b2 = i32x4.splat(0);
+    let b3 = i32x4.splat(0);
+    const qe = q + 512;
+    do {
+      const wa = v128.load(q);
+      const wb = v128.load(q, 16);
+      let x = v128.load32_splat(a);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, x));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 4);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, x));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 8);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wa, x));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 12);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wa, x));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wb, x));
+      q += 32;
+      a += 16;
+    } while (q < qe);
+    // a: the quad's four d, then four s; sp: rows 0-3's d (and m), then rows 4-7's
+    const dA = v128.load(sp);
+    const dB = v128.load(sp, 32);
+    if (withMin) {
+      const mA = v128.load(sp, 16);
+      const mB = v128.load(sp, 48);
+      let x = v128.load32_splat(a);
+      let y = v128.load32_splat(a, 16);
+      acc8m(tmp, a0, dA, x, mA, y);
+      acc8m(tmp + 16, b0, dB, x, mB, y);
+      x = v128.load32_splat(a, 4);
+      y = v128.load32_splat(a, 20);
+      acc8m(tmp + 32, a1, dA, x, mA, y);
+      acc8m(tmp + 48, b1, dB, x, mB, y);
+      x = v128.load32_splat(a, 8);
+      y = v128.load32_splat(a, 24);
+      acc8m(tmp + 64, a2, dA, x, mA, y);
+      acc8m(tmp + 80, b2, dB, x, mB, y);
+      x = v128.load32_splat(a, 12);
+      y = v128.load32_splat(a, 28);
+      acc8m(tmp + 96, a3, dA, x, mA, y);
+      acc8m(tmp + 112, b3, dB, x, mB, y);
+    } else {
+      let x = v128.load32_splat(a);
+      acc8(tmp, a0, dA, x);
+      acc8(tmp + 16, b0, dB, x);
+      x = v128.load32_splat(a, 4);
+      acc8(tmp + 32, a1, dA, x);
+      acc8(tmp + 48, b1, dB, x);
+      x = v128.load32_splat(a, 8);
+      acc8(tmp + 64, a2, dA, x);
+      acc8(tmp + 80, b2, dB, x);
+      x = v128.load32_splat(a, 12);
+      acc8(tmp + 96, a3, dA, x);
+      acc8(tmp + 112, b3, dB, x);
+    }
+    a += 32;
+    sp += 64;
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function accSuper(f: usize, sumi: v128, s: usize, ab: usize, j: usize): void {
+  v128.store(f, combineSuper(v128.load(f), sumi, s, ab, j));
+}
+
+/** oct32 for the K-quant tiles (integer sums over a super-block). Results as oct32's. */
+function octSuper(q: usize, aq: usize, n: i32, tmp: usize): void {
+  let sp = q + ((n as usize) << 4);
+  const qEnd = sp;
+  let ab = aq;
+  for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
+  while (q < qEnd) {
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0);
+    let a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0);
+    let b1 = i32x4.splat(0);
+    let b2 = i32x4.splat(0);
+    let b3 = i32x4.splat(0);
+    const qe = q + 4096;
+    let a = ab;
+    do {
+      const wa = v128.load(q);
+      const wb = v128.load(q, 16);
+      let x = v128.load32_splat(a);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, x));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 4);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, x));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 8);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wa, x));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 12);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wa, x));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wb, x));
+      q += 32;
+      a += 16;
+    } while (q < qe);
+    accSuper(tmp, a0, sp, ab, 0);
+    accSuper(tmp + 16, b0, sp + 288, ab, 0);
+    accSuper(tmp + 32, a1, sp, ab, 1);
+    accSuper(tmp + 48, b1, sp + 288, ab, 1);
+    accSuper(tmp + 64, a2, sp, ab, 2);
+    accSuper(tmp + 80, b2, sp + 288, ab, 2);
+    accSuper(tmp + 96, a3, sp, ab, 3);
+    accSuper(tmp + 112, b3, sp + 288, ab, 3);
+    ab += QBK;
+    sp += 576;
+  }
+}
+
 /** y[t][r..r+4) = res, clipped at row r1. */
 // @ts-ignore: decorator
 @inline
@@ -477,15 +666,20 @@ export function matmulTiled(
   r1: i32,
 ): void {
   const TT = 64;
-  const tmp = tile + (tileBytes(type & ~X4, n) as usize);
   const x4 = (type & X4) != 0;
   type &= ~X4;
+  const tb1 = tileBytes(type, n) as usize;
+  // Scratch: two unpacked 4-row tiles, an 8-row tile, 128 bytes of results, the token quads.
+  const tileB = tile + tb1;
+  const tile8 = tileB + tb1;
+  const tmp = tile8 + (tb1 << 1);
+  const actT = tmp + 128;
   const block32 = isBlock32(type);
   const hb = x4Header(type) as usize;
   const bs = blockBytes(type) as usize;
   const x4Rows = x4 ? rows & ~3 : 0;
   const quadBytes = (block32 ? (n >> 5) * (QB32 as i32) : (n >> 8) * (QBK as i32)) as usize;
-  const actT = tmp + 64;
+  const withMin = type == 3 || type == 7;
   for (let tb = 0; tb < nTok; tb += TT) {
     const te = min(tb + TT, nTok);
     // This tile's tokens, four by four, interleaved (a tail of 1-3 tokens repeats its last one).
@@ -496,32 +690,52 @@ export function matmulTiled(
       const a3 = act + (min(t + 3, te - 1) as usize) * actStride;
       interleave(block32, a0, a1, a2, a3, n, actT + (((t - tb) >> 2) as usize) * quadBytes);
     }
-    for (let r = r0; r < r1; r += 4) {
-      for (let i = 0; i < 4; i++) {
+    for (let r = r0; r < r1; ) {
+      // Eight rows at a time (rows past r1 repeat the last one), four for a last group of four.
+      const eight = r1 - r > 4;
+      const nr = eight ? 8 : 4;
+      for (let i = 0; i < nr; i++) {
         const row = min(r + i, r1 - 1);
         const p = w + (row as usize) * rowBytes;
+        const t = i < 4 ? tile : tileB;
         if (row < x4Rows) {
           const G = w + ((row & ~3) as usize) * rowBytes;
           const j = (row & 3) as usize;
-          unpackRow(type, p, n, tile, i, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
+          unpackRow(type, p, n, t, i & 3, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
         } else {
-          unpackRow(type, p, n, tile, i, p, p + hb, bs);
+          unpackRow(type, p, n, t, i & 3, p, p + hb, bs);
         }
+      }
+      if (eight) {
+        rowsToLanes8(tile, tileB, tile8, n, block32);
+        for (let t = tb; t < te; t += 4) {
+          const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
+          if (block32) {
+            if (withMin) oct32(tile8, aq, n, tmp, true);
+            else oct32(tile8, aq, n, tmp, false);
+          } else {
+            octSuper(tile8, aq, n, tmp);
+          }
+          for (let j = 0; j < 4 && t + j < te; j++) {
+            storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 5)));
+            storeRow4(y, yStride, t + j, r + 4, r1, v128.load(tmp + ((j as usize) << 5), 16));
+          }
+        }
+        r += 8;
+        continue;
       }
       rowsToLanes(tile, n);
       for (let t = tb; t < te; t += 4) {
         const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
         if (block32) {
-          if (type == 3 || type == 7) quad32(tile, aq, n, tmp, true);
+          if (withMin) quad32(tile, aq, n, tmp, true);
           else quad32(tile, aq, n, tmp, false);
         } else {
           quadSuper(tile, aq, n, tmp);
         }
-        storeRow4(y, yStride, t, r, r1, v128.load(tmp));
-        if (t + 1 < te) storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 16));
-        if (t + 2 < te) storeRow4(y, yStride, t + 2, r, r1, v128.load(tmp, 32));
-        if (t + 3 < te) storeRow4(y, yStride, t + 3, r, r1, v128.load(tmp, 48));
+        for (let j = 0; j < 4 && t + j < te; j++) storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 4)));
       }
+      r += 4;
     }
   }
 }
