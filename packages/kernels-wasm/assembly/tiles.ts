@@ -482,6 +482,54 @@ function rowsToLanes8(ta: usize, tb: usize, o: usize, n: i32, block32: bool): vo
   }
 }
 
+/**
+ * Q4_0 / Q8_0 in the x4 layout straight into an 8-row tile (two x4 groups at gA and gB): a 4x4
+ * transpose of the four rows' 32-bit words gives vectors whose lane r holds row r's bytes
+ * 4k..4k+3, and masks and shifts of those as i16 lanes are the rows-in-lanes pairs (columns
+ * 4k, 4k+2 | 4k+1, 4k+3 | and 16 further for Q4_0's high nibbles), in the activations' order.
+ */
+function unpack8(type: i32, gA: usize, gB: usize, stride: usize, n: i32, o: usize): void {
+  const nb = (n >> 5) as usize;
+  const m4 = i16x8.splat(0x0f);
+  const k8 = i16x8.splat(8);
+  const so = o + ((n as usize) << 4);
+  for (let h: usize = 0; h < 32; h += 16) {
+    const G = h ? gB : gA;
+    for (let b: usize = 0; b < nb; b++) {
+      const blk = G + b * stride;
+      const s = so + (b << 6) + (h << 1);
+      v128.store(s, f16x4ToF32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(blk))));
+      v128.store(s, f32x4.splat(0), 16);
+      const out = o + (b << 9) + h;
+      if (type == 2) {
+        for (let k: usize = 0; k < 4; k++) {
+          // lane r: row r's bytes 4k..4k+3 (rows 16 bytes apart)
+          let t = v128.load32_zero(blk + 8 + (k << 2));
+          t = v128.load32_lane(blk + 24 + (k << 2), t, 1);
+          t = v128.load32_lane(blk + 40 + (k << 2), t, 2);
+          t = v128.load32_lane(blk + 56 + (k << 2), t, 3);
+          const ok = out + (k << 5);
+          v128.store(ok, i16x8.sub(v128.and(t, m4), k8));
+          v128.store(ok, i16x8.sub(v128.and(i16x8.shr_u(t, 8), m4), k8), 128);
+          v128.store(ok, i16x8.sub(v128.and(i16x8.shr_u(t, 4), m4), k8), 256);
+          v128.store(ok, i16x8.sub(i16x8.shr_u(t, 12), k8), 384);
+        }
+      } else {
+        for (let k: usize = 0; k < 8; k++) {
+          // rows 32 bytes apart; words 0-3 are group 0, 4-7 group 1
+          let t = v128.load32_zero(blk + 8 + (k << 2));
+          t = v128.load32_lane(blk + 40 + (k << 2), t, 1);
+          t = v128.load32_lane(blk + 72 + (k << 2), t, 2);
+          t = v128.load32_lane(blk + 104 + (k << 2), t, 3);
+          const ok = out + ((k >> 2) << 8) + ((k & 3) << 5);
+          v128.store(ok, i16x8.shr_s(i16x8.shl(t, 8), 8));
+          v128.store(ok, i16x8.shr_s(t, 8), 128);
+        }
+      }
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline
 function acc8(f: usize, s: v128, d: v128, x: v128): void {
@@ -665,7 +713,7 @@ export function matmulTiled(
   r0: i32,
   r1: i32,
 ): void {
-  const TT = 64;
+  const TT = 128;
   const x4 = (type & X4) != 0;
   type &= ~X4;
   const tb1 = tileBytes(type, n) as usize;
@@ -694,7 +742,10 @@ export function matmulTiled(
       // Eight rows at a time (rows past r1 repeat the last one), four for a last group of four.
       const eight = r1 - r > 4;
       const nr = eight ? 8 : 4;
-      for (let i = 0; i < nr; i++) {
+      if (eight && (type == 2 || type == 8) && r + 8 <= x4Rows && r + 8 <= r1) {
+        const gA = w + (r as usize) * rowBytes;
+        unpack8(type, gA, gA + (rowBytes << 2), bs << 2, n, tile8);
+      } else for (let i = 0; i < nr; i++) {
         const row = min(r + i, r1 - 1);
         const p = w + (row as usize) * rowBytes;
         const t = i < 4 ? tile : tileB;
@@ -707,7 +758,7 @@ export function matmulTiled(
         }
       }
       if (eight) {
-        rowsToLanes8(tile, tileB, tile8, n, block32);
+        if (!((type == 2 || type == 8) && r + 8 <= x4Rows && r + 8 <= r1)) rowsToLanes8(tile, tileB, tile8, n, block32);
         for (let t = tb; t < te; t += 4) {
           const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
           if (block32) {

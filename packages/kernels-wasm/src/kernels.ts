@@ -718,7 +718,7 @@ function tileBytes(type: number, n: number): number {
   // n/32 blocks of 288 bytes, or n/256 super-blocks of 2320 bytes)
   const quad = block32 ? (n / 32) * 288 : (n / 256) * 2320;
   // two 4-row tiles, one 8-row tile, 128 bytes of results, 16 token quads (assembly/tiles.ts)
-  return 4 * (8 * n + (block32 ? n : (n / 256) * 288)) + 128 + 16 * quad;
+  return 4 * (8 * n + (block32 ? n : (n / 256) * 288)) + 128 + 32 * quad;
 }
 
 function prepareJob(
