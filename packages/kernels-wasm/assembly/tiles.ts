@@ -389,17 +389,19 @@ function minsDot(m: usize, bs: usize): v128 {
 /** The K-quant tile's float combine of one super-block for token j of a quad (a: its super-block). */
 // @ts-ignore: decorator
 @inline
-function combineSuper(acc: v128, sumi: v128, s: usize, a: usize, j: usize): v128 {
+function combineSuper(acc: v128, sumi: v128, s: usize, a: usize, j: usize, mins: bool): v128 {
+  const da = v128.load32_splat(a + 2048 + (j << 2));
+  const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(v128.load(s), da));
+  // Q6_K and Q3_K have no mins (all zero): x - 0 is x, bit for bit.
+  if (!mins) return f32x4.add(acc, x);
   const bs = a + 2064 + (j << 6);
   const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
-  const da = v128.load32_splat(a + 2048 + (j << 2));
-  const d = f32x4.mul(v128.load(s), da);
   const dm = f32x4.mul(v128.load(s, 16), da);
-  return f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
+  return f32x4.add(acc, f32x4.sub(x, f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
 }
 
 /** quad32 for the K-quant tiles: integer sums over a whole super-block. Results at tmp + 0..48. */
-function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize): void {
+function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize, mins: bool): void {
   const nk = n >> 8;
   const sc = tile + ((n as usize) << 3);
   let f0 = f32x4.splat(0);
@@ -427,10 +429,10 @@ function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize): void {
       s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 28)));
     }
     const s = sc + (b as usize) * 288;
-    f0 = combineSuper(f0, s0, s, a, 0);
-    f1 = combineSuper(f1, s1, s, a, 1);
-    f2 = combineSuper(f2, s2, s, a, 2);
-    f3 = combineSuper(f3, s3, s, a, 3);
+    f0 = combineSuper(f0, s0, s, a, 0, mins);
+    f1 = combineSuper(f1, s1, s, a, 1, mins);
+    f2 = combineSuper(f2, s2, s, a, 2, mins);
+    f3 = combineSuper(f3, s3, s, a, 3, mins);
   }
   v128.store(tmp, f0);
   v128.store(tmp, f1, 16);
@@ -623,12 +625,12 @@ function oct32(q: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
 
 // @ts-ignore: decorator
 @inline
-function accSuper(f: usize, sumi: v128, s: usize, ab: usize, j: usize): void {
-  v128.store(f, combineSuper(v128.load(f), sumi, s, ab, j));
+function accSuper(f: usize, sumi: v128, s: usize, ab: usize, j: usize, mins: bool): void {
+  v128.store(f, combineSuper(v128.load(f), sumi, s, ab, j, mins));
 }
 
 /** oct32 for the K-quant tiles (integer sums over a super-block). Results as oct32's. */
-function octSuper(q: usize, aq: usize, n: i32, tmp: usize): void {
+function octSuper(q: usize, aq: usize, n: i32, tmp: usize, mins: bool): void {
   let sp = q + ((n as usize) << 4);
   const qEnd = sp;
   let ab = aq;
@@ -662,14 +664,14 @@ function octSuper(q: usize, aq: usize, n: i32, tmp: usize): void {
       q += 32;
       a += 16;
     } while (q < qe);
-    accSuper(tmp, a0, sp, ab, 0);
-    accSuper(tmp + 16, b0, sp + 288, ab, 0);
-    accSuper(tmp + 32, a1, sp, ab, 1);
-    accSuper(tmp + 48, b1, sp + 288, ab, 1);
-    accSuper(tmp + 64, a2, sp, ab, 2);
-    accSuper(tmp + 80, b2, sp + 288, ab, 2);
-    accSuper(tmp + 96, a3, sp, ab, 3);
-    accSuper(tmp + 112, b3, sp + 288, ab, 3);
+    accSuper(tmp, a0, sp, ab, 0, mins);
+    accSuper(tmp + 16, b0, sp + 288, ab, 0, mins);
+    accSuper(tmp + 32, a1, sp, ab, 1, mins);
+    accSuper(tmp + 48, b1, sp + 288, ab, 1, mins);
+    accSuper(tmp + 64, a2, sp, ab, 2, mins);
+    accSuper(tmp + 80, b2, sp + 288, ab, 2, mins);
+    accSuper(tmp + 96, a3, sp, ab, 3, mins);
+    accSuper(tmp + 112, b3, sp + 288, ab, 3, mins);
     ab += QBK;
     sp += 576;
   }
@@ -765,7 +767,8 @@ export function matmulTiled(
             if (withMin) oct32(tile8, aq, n, tmp, true);
             else oct32(tile8, aq, n, tmp, false);
           } else {
-            octSuper(tile8, aq, n, tmp);
+            if (type == 11 || type == 14) octSuper(tile8, aq, n, tmp, false);
+            else octSuper(tile8, aq, n, tmp, true);
           }
           for (let j = 0; j < 4 && t + j < te; j++) {
             storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 5)));
@@ -782,7 +785,8 @@ export function matmulTiled(
           if (withMin) quad32(tile, aq, n, tmp, true);
           else quad32(tile, aq, n, tmp, false);
         } else {
-          quadSuper(tile, aq, n, tmp);
+          if (type == 11 || type == 14) quadSuper(tile, aq, n, tmp, false);
+          else quadSuper(tile, aq, n, tmp, true);
         }
         for (let j = 0; j < 4 && t + j < te; j++) storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 4)));
       }
