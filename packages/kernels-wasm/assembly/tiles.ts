@@ -242,7 +242,8 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
  * vector holds the same column pair of the four rows. A dot with that pair of the activation
  * broadcast (v128.load32_splat) then gives the four rows' sums in its lanes: no horizontal sums.
  */
-function rowsToLanes(tile: usize, n: i32): void {
+function rowsToLanes(tile: usize, n: i32, block32: bool): void {
+  if (!block32) for (let b = 0; b < n >> 8; b++) minsToLanes(tile + ((n as usize) << 3) + (b as usize) * 288 + 32);
   for (let g = 0; g < n >> 4; g++) {
     const p = tile + ((g as usize) << 7);
     const a = v128.load(p);
@@ -269,6 +270,23 @@ function transpose4(o: usize, a: v128, b: v128, c: v128, d: v128): void {
   v128.store(o, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 16);
   v128.store(o, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 32);
   v128.store(o, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 48);
+}
+
+/**
+ * A K-quant tile's per-row mins (i32[4][16] at m, as unpackRow writes them) as i16 pairs in the
+ * rows-in-lanes order: vector k holds groups 2k, 2k+1 of rows 0..3 (mins <= 63).
+ */
+function minsToLanes(m: usize): void {
+  const r0a = i16x8.narrow_i32x4_s(v128.load(m), v128.load(m, 16));
+  const r0b = i16x8.narrow_i32x4_s(v128.load(m, 32), v128.load(m, 48));
+  const r1a = i16x8.narrow_i32x4_s(v128.load(m, 64), v128.load(m, 80));
+  const r1b = i16x8.narrow_i32x4_s(v128.load(m, 96), v128.load(m, 112));
+  const r2a = i16x8.narrow_i32x4_s(v128.load(m, 128), v128.load(m, 144));
+  const r2b = i16x8.narrow_i32x4_s(v128.load(m, 160), v128.load(m, 176));
+  const r3a = i16x8.narrow_i32x4_s(v128.load(m, 192), v128.load(m, 208));
+  const r3b = i16x8.narrow_i32x4_s(v128.load(m, 224), v128.load(m, 240));
+  transpose4(m, r0a, r1a, r2a, r3a);
+  transpose4(m + 64, r0b, r1b, r2b, r3b);
 }
 
 /**
@@ -333,8 +351,8 @@ function quad32(tile: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void
 
 /** Bytes of one block of a token quad's interleaved Q8 activations: 16 pairs x 4 tokens, d[4], s[4]. */
 const QB32: usize = 288;
-/** Bytes of one super-block of a token quad's interleaved Q8K activations: 128 pairs x 4, d[4], bsum[4][16]. */
-const QBK: usize = 2320;
+/** Bytes of one super-block of a token quad's interleaved Q8K activations: 128 pairs x 4, d[4], 8 bsum pairs x 4. */
+const QBK: usize = 2192;
 
 /**
  * The Q8 (block32) or Q8K activations of tokens a0..a3 (their rows) interleaved into one quad at
@@ -366,24 +384,20 @@ function interleave(block32: bool, a0: usize, a1: usize, a2: usize, a3: usize, n
       store<f32>(ob, load<f32>(a2 + sb), 24);
       store<f32>(ob, load<f32>(a3 + sb), 28);
     } else {
+      // group sums (|sum| <= 16 * 127) as i16 pairs, four tokens per pair as the quants
       const bb = dOff + (nb << 2) + (b << 6);
-      for (let j: usize = 0; j < 64; j += 16) {
-        v128.store(ob + 16 + j, v128.load(a0 + bb + j));
-        v128.store(ob + 80 + j, v128.load(a1 + bb + j));
-        v128.store(ob + 144 + j, v128.load(a2 + bb + j));
-        v128.store(ob + 208 + j, v128.load(a3 + bb + j));
-      }
+      transpose4(ob + 16,
+        i16x8.narrow_i32x4_s(v128.load(a0 + bb), v128.load(a0 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a1 + bb), v128.load(a1 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a2 + bb), v128.load(a2 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a3 + bb), v128.load(a3 + bb, 16)));
+      transpose4(ob + 80,
+        i16x8.narrow_i32x4_s(v128.load(a0 + bb, 32), v128.load(a0 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a1 + bb, 32), v128.load(a1 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a2 + bb, 32), v128.load(a2 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a3 + bb, 32), v128.load(a3 + bb, 48)));
     }
   }
-}
-
-// @ts-ignore: decorator
-@inline
-function minsDot(m: usize, bs: usize): v128 {
-  let s = i32x4.mul(v128.load(m), v128.load(bs));
-  s = i32x4.add(s, i32x4.mul(v128.load(m, 16), v128.load(bs, 16)));
-  s = i32x4.add(s, i32x4.mul(v128.load(m, 32), v128.load(bs, 32)));
-  return i32x4.add(s, i32x4.mul(v128.load(m, 48), v128.load(bs, 48)));
 }
 
 /** The K-quant tile's float combine of one super-block for token j of a quad (a: its super-block). */
@@ -394,8 +408,16 @@ function combineSuper(acc: v128, sumi: v128, s: usize, a: usize, j: usize, mins:
   const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(v128.load(s), da));
   // Q6_K and Q3_K have no mins (all zero): x - 0 is x, bit for bit.
   if (!mins) return f32x4.add(acc, x);
-  const bs = a + 2064 + (j << 6);
-  const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
+  // mins and activation group sums as i16 pairs (minsToLanes, interleave): eight dots
+  const bs = a + 2064 + (j << 2);
+  let summ = i32x4.dot_i16x8_s(v128.load(s, 32), v128.load32_splat(bs));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 48), v128.load32_splat(bs, 16)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 64), v128.load32_splat(bs, 32)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 80), v128.load32_splat(bs, 48)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 96), v128.load32_splat(bs, 64)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 112), v128.load32_splat(bs, 80)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 128), v128.load32_splat(bs, 96)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 144), v128.load32_splat(bs, 112)));
   const dm = f32x4.mul(v128.load(s, 16), da);
   return f32x4.add(acc, f32x4.sub(x, f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
 }
@@ -461,6 +483,12 @@ function transpose4x32(o: usize, a: v128, b: v128, c: v128, d: v128): void {
  * bytes), followed by the scales, per block (or super-block) those of ta then those of tb.
  */
 function rowsToLanes8(ta: usize, tb: usize, o: usize, n: i32, block32: bool): void {
+  if (!block32) {
+    for (let b = 0; b < n >> 8; b++) {
+      minsToLanes(ta + ((n as usize) << 3) + (b as usize) * 288 + 32);
+      minsToLanes(tb + ((n as usize) << 3) + (b as usize) * 288 + 32);
+    }
+  }
   for (let g: usize = 0; g < ((n >> 4) as usize); g++) {
     const pa = ta + (g << 7);
     const pb = tb + (g << 7);
@@ -778,7 +806,7 @@ export function matmulTiled(
         r += 8;
         continue;
       }
-      rowsToLanes(tile, n);
+      rowsToLanes(tile, n, block32);
       for (let t = tb; t < te; t += 4) {
         const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
         if (block32) {

@@ -715,8 +715,8 @@ const TILED_MIN_TOKENS = 4;
 function tileBytes(type: number, n: number): number {
   const block32 = weightTypeInfo(type).blockSize === 32;
   // + 64 bytes of results, then the activations of 64 tokens interleaved by quads (16 quads of
-  // n/32 blocks of 288 bytes, or n/256 super-blocks of 2320 bytes)
-  const quad = block32 ? (n / 32) * 288 : (n / 256) * 2320;
+  // n/32 blocks of 288 bytes, or n/256 super-blocks of 2192 bytes)
+  const quad = block32 ? (n / 32) * 288 : (n / 256) * 2192;
   // two 4-row tiles, one 8-row tile, 128 bytes of results, 16 token quads (assembly/tiles.ts)
   return 4 * (8 * n + (block32 ? n : (n / 256) * 288)) + 128 + 32 * quad;
 }
