@@ -1,14 +1,20 @@
-// Matrix x matrix for prompt processing: each group of four weight rows is unpacked once into
-// i16 lanes (with offsets and, for the K-quants, the integer group scales folded in), then reused
-// for a tile of up to 64 tokens: per token and 32 weights only loads and i32x4.dot_i16x8_s remain.
+// Matrix x matrix for prompt processing: each group of eight (or, last, four) weight rows is
+// unpacked once into i16 lanes (with offsets and, for the K-quants, the integer group scales
+// folded in), then reused for a tile of up to 128 tokens, four tokens per pass.
 //
-// Tile layout (per thread scratch), n columns, four rows:
+// Unpacked 4-row tile (unpackRow; per thread scratch), n columns:
 //   q16: for each group g of 16 columns, rows 0..3, each 8 even then 8 odd i16  (g*128 + r*32)
 //   then, blocks of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): per block d f32x4, m f32x4       (32 bytes)
 //         super-blocks (K-quants): per super-block d f32x4, dmin f32x4, mins i32[4][16] (288 bytes)
+// Rows in lanes (rowsToLanes, in place): each group's 4 x 8 i32 column pairs become 8 x 4, so one
+// vector holds one column pair (the activations' i32 slot p) of the four rows; the mins become
+// i16 pairs of groups in the same order (minsToLanes). The 8-row tile (rowsToLanes8, unpack8)
+// puts the vectors of rows 0-3 and 4-7 of each pair side by side (32 bytes per pair), then the
+// scales of rows 0-3 and 4-7 per block. Token quads (interleave): per block, each column pair
+// of the four tokens (16 bytes), then their scales.
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
-import { gatherHalves, hsum4i } from "./simd";
+import { gatherHalves } from "./simd";
 import { blockBytes, X4, x4Header } from "./x4";
 
 // @ts-ignore: decorator
