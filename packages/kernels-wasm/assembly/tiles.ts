@@ -589,15 +589,24 @@ function oct32(q: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
   let a = aq;
   for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
   while (q < qEnd) {
-    let a0 = i32x4.splat(0);
-    let a1 = i32x4.splat(0);
-    let a2 = i32x4.splat(0);
-    let a3 = i32x4.splat(0);
-    let b0 = i32x4.splat(0);
-    let b1 = i32x4.splat(0);
-    let b2 = i32x4.splat(0);
-    let b3 = i32x4.splat(0);
+    // the first pair starts the sums (no adds to zero)
+    const va = v128.load(q);
+    const vb = v128.load(q, 16);
+    const x0 = v128.load32_splat(a);
+    let a0 = i32x4.dot_i16x8_s(va, x0);
+    let b0 = i32x4.dot_i16x8_s(vb, x0);
+    const x1 = v128.load32_splat(a, 4);
+    let a1 = i32x4.dot_i16x8_s(va, x1);
+    let b1 = i32x4.dot_i16x8_s(vb, x1);
+    const x2 = v128.load32_splat(a, 8);
+    let a2 = i32x4.dot_i16x8_s(va, x2);
+    let b2 = i32x4.dot_i16x8_s(vb, x2);
+    const x3 = v128.load32_splat(a, 12);
+    let a3 = i32x4.dot_i16x8_s(va, x3);
+    let b3 = i32x4.dot_i16x8_s(vb, x3);
     const qe = q + 512;
+    q += 32;
+    a += 16;
     do {
       const wa = v128.load(q);
       const wb = v128.load(q, 16);
@@ -670,16 +679,24 @@ function octSuper(q: usize, aq: usize, n: i32, tmp: usize, mins: bool): void {
   let ab = aq;
   for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
   while (q < qEnd) {
-    let a0 = i32x4.splat(0);
-    let a1 = i32x4.splat(0);
-    let a2 = i32x4.splat(0);
-    let a3 = i32x4.splat(0);
-    let b0 = i32x4.splat(0);
-    let b1 = i32x4.splat(0);
-    let b2 = i32x4.splat(0);
-    let b3 = i32x4.splat(0);
+    // the first pair starts the sums (no adds to zero)
+    const va = v128.load(q);
+    const vb = v128.load(q, 16);
+    const x0 = v128.load32_splat(ab);
+    let a0 = i32x4.dot_i16x8_s(va, x0);
+    let b0 = i32x4.dot_i16x8_s(vb, x0);
+    const x1 = v128.load32_splat(ab, 4);
+    let a1 = i32x4.dot_i16x8_s(va, x1);
+    let b1 = i32x4.dot_i16x8_s(vb, x1);
+    const x2 = v128.load32_splat(ab, 8);
+    let a2 = i32x4.dot_i16x8_s(va, x2);
+    let b2 = i32x4.dot_i16x8_s(vb, x2);
+    const x3 = v128.load32_splat(ab, 12);
+    let a3 = i32x4.dot_i16x8_s(va, x3);
+    let b3 = i32x4.dot_i16x8_s(vb, x3);
     const qe = q + 4096;
-    let a = ab;
+    q += 32;
+    let a = ab + 16;
     do {
       const wa = v128.load(q);
       const wb = v128.load(q, 16);
