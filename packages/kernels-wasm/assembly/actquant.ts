@@ -6,13 +6,14 @@
 //   d    f32[nb] at 2n       block scale (rounded to half, as block_q8_0.d is)
 //   s    f32[nb] at 2n+4nb   d * sum(q) rounded to half (block_q8_1.s)
 //   qsum i32[nb] at 2n+8nb   sum(q) (the Q4_0/Q5_0 offset correction)
-//   fix  i16[n]  at 2n+12nb  per group of 16, odd - 256 * even (the nibble kernels' oddFix, x4.ts)
+//   fix  i16[n]  at 2n+12nb  per block, a1 - 16 a2 and a3 - 16 a1, a0..a3 being the even and odd
+//                            halves of its two groups of 16 (x4.ts's dotNibbles)
 // Layout "Q8K" (partner of the K-quants), nk = n / 256 super-blocks:
 //   q16  i16[n]      at 0
 //   d    f32[nk]     at 2n
 //   bsum i32[n/16]   at 2n+4nk  sums of each group of 16 quants
 
-import { roundToF16 } from "./f16";
+import { roundToF16, roundToF16x4 } from "./f16";
 
 // @ts-expect-error: decorator
 @inline
@@ -66,8 +67,9 @@ export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStri
       const ob = o + ((b as usize) << 6);
       const sum = lanesSum(i32x4.add(quant16(xb, id, ob), quant16(xb + 64, id, ob + 32)));
       const fb = qp + ((nb as usize) << 2) + ((b as usize) << 5);
-      v128.store(fb, i16x8.sub(v128.load(ob, 16), i16x8.shl(v128.load(ob), 8)));
-      v128.store(fb, i16x8.sub(v128.load(ob, 48), i16x8.shl(v128.load(ob, 32), 8)), 16);
+      // a1 - 16 a2 and a3 - 16 a1 (a0..a3: the even/odd halves of the two groups of 16)
+      v128.store(fb, i16x8.sub(v128.load(ob, 16), i16x8.shl(v128.load(ob, 32), 4)));
+      v128.store(fb, i16x8.sub(v128.load(ob, 48), i16x8.shl(v128.load(ob, 16), 4)), 16);
       store<f32>(dp + ((b as usize) << 2), roundToF16(d));
       store<f32>(sp + ((b as usize) << 2), roundToF16(d * (sum as f32)));
       store<i32>(qp + ((b as usize) << 2), sum);
@@ -119,7 +121,17 @@ export function roundRows(x: usize, xStride: usize, n: i32, out: usize, outStrid
   for (let t = t0; t < t1; t++) {
     const xr = x + (t as usize) * xStride;
     const o = out + (t as usize) * outStride;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    if (!bf) {
+      // Full groups of 8 in even/odd order (the F16/BF16 kernels split halves that way).
+      for (; i < n8; i += 8) {
+        const a = roundToF16x4(v128.load(xr + ((i as usize) << 2)));
+        const b = roundToF16x4(v128.load(xr + ((i as usize) << 2), 16));
+        v128.store(o + ((i as usize) << 2), v128.shuffle<i32>(a, b, 0, 2, 4, 6));
+        v128.store(o + ((i as usize) << 2), v128.shuffle<i32>(a, b, 1, 3, 5, 7), 16);
+      }
+    }
+    for (; i < n; i++) {
       const v = load<f32>(xr + ((i as usize) << 2));
       let r: f32;
       if (bf) {

@@ -1,138 +1,197 @@
-// Causal self-attention over a KV cache, one (query token, head) pair per work unit, with GQA.
+// Causal self-attention over a KV cache, with GQA. A work unit is a block of query tokens of one
+// KV head: all the query heads that share that KV head (the GQA group) and `tb` consecutive
+// tokens. The unit walks the cache in chunks of CHUNK positions; with an f16 cache each chunk's K
+// (then V) rows are converted to f32 once into scratch and serve every query of the unit (a
+// conversion costs about as much as the products of one query, so it is paid once per 8+
+// queries, not once per query as converting on the fly would). Scores are computed four
+// positions at a time (one horizontal sum per four dot products).
+//
+// With an f16 cache, q and the probabilities are rounded to half first, as llama.cpp's f16
+// matrix products do (their products of halves are exact in f32; only the order of the sums
+// differs from llama.cpp's).
 
 import { softmaxRow } from "./elementwise";
-import { evenHalves, oddHalves, roundToF16 } from "./f16";
-import { hsumf } from "./simd";
+import { f32ToF16, f32x4ToF16Bits, roundToF16x4 } from "./f16";
+import { hsum4f } from "./simd";
 
-// Halves are converted eight at a time without widening: a 16-byte load seen as i32x4 holds half
-// 2k in the low and half 2k+1 in the high 16 bits of lane k, so `h << 16` and `h & 0xffff0000`
-// put the even and the odd halves at the top of f32 lanes; an arithmetic shift by 3, a mask and a
-// multiply by 2^112 finish the conversion (exact for normal and subnormal halves). Vectors the
-// halves meet (q, the output) are kept in the same even/odd order per 8.
+/** Cache positions converted at a time (per thread: CHUNK * headDim floats of scratch). */
+const CHUNK = 128;
+
+/** Four halves in the low 8 bytes of h as four float32s (exact, subnormals included). */
+// @ts-expect-error: decorator
+@inline
+function halvesLow(h: v128): v128 {
+  // A sign-extended half shifted left by 13 has its exponent and mantissa in place and copies of
+  // the sign in bits 28..31: keep bit 31, then 2^112 rebiases the exponent.
+  const v = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(0x8fffffff));
+  return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
+}
 
 // @ts-expect-error: decorator
 @inline
-function dotF32(a: usize, b: usize, n: i32): f32 {
-  let a0 = f32x4.splat(0);
-  let a1 = f32x4.splat(0);
-  for (let i = 0; i < n; i += 8) {
-    const o = (i as usize) << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-  }
-  return hsumf(f32x4.add(a0, a1));
+function halvesHigh(h: v128): v128 {
+  const v = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(0x8fffffff));
+  return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
-/** a: n floats in even/odd order per 8; h: n halves in natural order. */
-// @ts-expect-error: decorator
-@inline
-function dotF16(a: usize, h: usize, n: i32): f32 {
-  let a0 = f32x4.splat(0);
-  let a1 = f32x4.splat(0);
-  for (let i = 0; i < n; i += 8) {
-    const hv = v128.load(h + ((i as usize) << 1));
-    const o = (i as usize) << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), evenHalves(hv)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), oddHalves(hv)));
+/** n rows of headDim halves (rowBytes apart) as f32 rows packed headDim floats apart at dst. */
+function convertRows(src: usize, rowBytes: usize, n: i32, headDim: i32, dst: usize): void {
+  const rowOut = (headDim as usize) << 2;
+  for (let j = 0; j < n; j++) {
+    const s = src + (j as usize) * rowBytes;
+    const d = dst + (j as usize) * rowOut;
+    for (let i = 0; i < headDim; i += 8) {
+      const h = v128.load(s + ((i as usize) << 1));
+      v128.store(d + ((i as usize) << 2), halvesLow(h));
+      v128.store(d + ((i as usize) << 2), halvesHigh(h), 16);
+    }
   }
-  return hsumf(f32x4.add(a0, a1));
 }
 
-/** out[0..32) += sum_j p_j V_j[0..32) with V rows of halves rowBytes apart; out in even/odd order per 8. */
-function accumulateF16(sc: usize, nKv: i32, v: usize, rowBytes: usize, out: usize): void {
-  let e0 = v128.load(out);
-  let o0 = v128.load(out, 16);
-  let e1 = v128.load(out, 32);
-  let o1 = v128.load(out, 48);
-  let e2 = v128.load(out, 64);
-  let o2 = v128.load(out, 80);
-  let e3 = v128.load(out, 96);
-  let o3 = v128.load(out, 112);
-  for (let j = 0; j < nKv; j++) {
-    const p = f32x4.splat(load<f32>(sc + ((j as usize) << 2)));
-    const vp = v + (j as usize) * rowBytes;
-    let h = v128.load(vp);
-    e0 = f32x4.add(e0, f32x4.mul(p, evenHalves(h)));
-    o0 = f32x4.add(o0, f32x4.mul(p, oddHalves(h)));
-    h = v128.load(vp, 16);
-    e1 = f32x4.add(e1, f32x4.mul(p, evenHalves(h)));
-    o1 = f32x4.add(o1, f32x4.mul(p, oddHalves(h)));
-    h = v128.load(vp, 32);
-    e2 = f32x4.add(e2, f32x4.mul(p, evenHalves(h)));
-    o2 = f32x4.add(o2, f32x4.mul(p, oddHalves(h)));
-    h = v128.load(vp, 48);
-    e3 = f32x4.add(e3, f32x4.mul(p, evenHalves(h)));
-    o3 = f32x4.add(o3, f32x4.mul(p, oddHalves(h)));
+/** sc[j] = q . K_j for j in [0, n), K rows kStride bytes apart (f32, headDim a multiple of 4). */
+function scoreRows(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32, sc: usize): void {
+  const hb = (headDim as usize) << 2;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const k0 = kp + (j as usize) * kStride;
+    const k1 = k0 + kStride;
+    const k2 = k1 + kStride;
+    const k3 = k2 + kStride;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    for (let o: usize = 0; o < hb; o += 16) {
+      const qv = v128.load(q + o);
+      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
+      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
+      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
+      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
+    }
+    v128.store(sc + ((j as usize) << 2), hsum4f(a0, a1, a2, a3));
   }
-  v128.store(out, e0);
-  v128.store(out, o0, 16);
-  v128.store(out, e1, 32);
-  v128.store(out, o1, 48);
-  v128.store(out, e2, 64);
-  v128.store(out, o2, 80);
-  v128.store(out, e3, 96);
-  v128.store(out, o3, 112);
+  for (; j < n; j++) {
+    const kj = kp + (j as usize) * kStride;
+    let a = f32x4.splat(0);
+    for (let o: usize = 0; o < hb; o += 16) a = f32x4.add(a, f32x4.mul(v128.load(q + o), v128.load(kj + o)));
+    const t = f32x4.add(a, v128.shuffle<i32>(a, a, 2, 3, 0, 1));
+    store<f32>(sc + ((j as usize) << 2), f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1));
+  }
 }
 
-/** out[0..32) += sum_j p_j V_j[0..32) with f32 V rows rowBytes apart (natural order). */
-function accumulateF32(sc: usize, nKv: i32, v: usize, rowBytes: usize, out: usize): void {
+/**
+ * scoreRows for one query against K rows of halves (kStride bytes apart), converted in registers:
+ * when a unit has a single query (no GQA, one token), converting into scratch first would not be
+ * repaid by a second query.
+ */
+function scoreRowsF16(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32, sc: usize): void {
+  const hb2 = (headDim as usize) << 1;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const k0 = kp + (j as usize) * kStride;
+    const k1 = k0 + kStride;
+    const k2 = k1 + kStride;
+    const k3 = k2 + kStride;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    for (let o: usize = 0; o < hb2; o += 16) {
+      const qa = v128.load(q + (o << 1));
+      const qb = v128.load(q + (o << 1), 16);
+      const h0 = v128.load(k0 + o);
+      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(qa, halvesLow(h0)), f32x4.mul(qb, halvesHigh(h0))));
+      const h1 = v128.load(k1 + o);
+      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(qa, halvesLow(h1)), f32x4.mul(qb, halvesHigh(h1))));
+      const h2 = v128.load(k2 + o);
+      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(qa, halvesLow(h2)), f32x4.mul(qb, halvesHigh(h2))));
+      const h3 = v128.load(k3 + o);
+      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(qa, halvesLow(h3)), f32x4.mul(qb, halvesHigh(h3))));
+    }
+    v128.store(sc + ((j as usize) << 2), hsum4f(a0, a1, a2, a3));
+  }
+  for (; j < n; j++) {
+    const kj = kp + (j as usize) * kStride;
+    let a = f32x4.splat(0);
+    for (let o: usize = 0; o < hb2; o += 16) {
+      const h = v128.load(kj + o);
+      a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(q + (o << 1)), halvesLow(h)), f32x4.mul(v128.load(q + (o << 1), 16), halvesHigh(h))));
+    }
+    const t = f32x4.add(a, v128.shuffle<i32>(a, a, 2, 3, 0, 1));
+    store<f32>(sc + ((j as usize) << 2), f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1));
+  }
+}
+
+/** accumulate16 with V rows of halves (vStride bytes apart), converted in registers (see scoreRowsF16). */
+function accumulate16F16(p: usize, n: i32, vp: usize, vStride: usize, out: usize): void {
   let r0 = v128.load(out);
   let r1 = v128.load(out, 16);
   let r2 = v128.load(out, 32);
   let r3 = v128.load(out, 48);
-  let r4 = v128.load(out, 64);
-  let r5 = v128.load(out, 80);
-  let r6 = v128.load(out, 96);
-  let r7 = v128.load(out, 112);
-  for (let j = 0; j < nKv; j++) {
-    const p = f32x4.splat(load<f32>(sc + ((j as usize) << 2)));
-    const vp = v + (j as usize) * rowBytes;
-    r0 = f32x4.add(r0, f32x4.mul(p, v128.load(vp)));
-    r1 = f32x4.add(r1, f32x4.mul(p, v128.load(vp, 16)));
-    r2 = f32x4.add(r2, f32x4.mul(p, v128.load(vp, 32)));
-    r3 = f32x4.add(r3, f32x4.mul(p, v128.load(vp, 48)));
-    r4 = f32x4.add(r4, f32x4.mul(p, v128.load(vp, 64)));
-    r5 = f32x4.add(r5, f32x4.mul(p, v128.load(vp, 80)));
-    r6 = f32x4.add(r6, f32x4.mul(p, v128.load(vp, 96)));
-    r7 = f32x4.add(r7, f32x4.mul(p, v128.load(vp, 112)));
+  for (let j = 0; j < n; j++) {
+    const pj = v128.load32_splat(p + ((j as usize) << 2));
+    const v = vp + (j as usize) * vStride;
+    const h0 = v128.load(v);
+    const h1 = v128.load(v, 16);
+    r0 = f32x4.add(r0, f32x4.mul(pj, halvesLow(h0)));
+    r1 = f32x4.add(r1, f32x4.mul(pj, halvesHigh(h0)));
+    r2 = f32x4.add(r2, f32x4.mul(pj, halvesLow(h1)));
+    r3 = f32x4.add(r3, f32x4.mul(pj, halvesHigh(h1)));
   }
   v128.store(out, r0);
   v128.store(out, r1, 16);
   v128.store(out, r2, 32);
   v128.store(out, r3, 48);
-  v128.store(out, r4, 64);
-  v128.store(out, r5, 80);
-  v128.store(out, r6, 96);
-  v128.store(out, r7, 112);
 }
 
-/** As accumulateF16/F32 for 8 dimensions (head sizes that are not a multiple of 32). */
-function accumulate8(sc: usize, nKv: i32, v: usize, rowBytes: usize, out: usize, f16: bool): void {
+/**
+ * out[0..16) += sum_j p_j V_j[0..16) over n f32 rows vStride bytes apart. Sixteen dimensions per
+ * pass, not 32: V8 loads all of a row's vectors before the products, and with eight accumulators
+ * that is more live vectors than x64 has registers (an accumulator then round-trips through the
+ * stack every position).
+ */
+function accumulate16(p: usize, n: i32, vp: usize, vStride: usize, out: usize): void {
+  let r0 = v128.load(out);
+  let r1 = v128.load(out, 16);
+  let r2 = v128.load(out, 32);
+  let r3 = v128.load(out, 48);
+  for (let j = 0; j < n; j++) {
+    const pj = v128.load32_splat(p + ((j as usize) << 2));
+    const v = vp + (j as usize) * vStride;
+    r0 = f32x4.add(r0, f32x4.mul(pj, v128.load(v)));
+    r1 = f32x4.add(r1, f32x4.mul(pj, v128.load(v, 16)));
+    r2 = f32x4.add(r2, f32x4.mul(pj, v128.load(v, 32)));
+    r3 = f32x4.add(r3, f32x4.mul(pj, v128.load(v, 48)));
+  }
+  v128.store(out, r0);
+  v128.store(out, r1, 16);
+  v128.store(out, r2, 32);
+  v128.store(out, r3, 48);
+}
+
+/** As accumulate16(F16) for 8 dimensions (the tail of head sizes that are not a multiple of 16). */
+function accumulate8(p: usize, n: i32, vp: usize, vStride: usize, out: usize, f16: bool): void {
   let a = v128.load(out);
   let b = v128.load(out, 16);
-  for (let j = 0; j < nKv; j++) {
-    const p = f32x4.splat(load<f32>(sc + ((j as usize) << 2)));
-    const vp = v + (j as usize) * rowBytes;
-    if (f16) {
-      const h = v128.load(vp);
-      a = f32x4.add(a, f32x4.mul(p, evenHalves(h)));
-      b = f32x4.add(b, f32x4.mul(p, oddHalves(h)));
-    } else {
-      a = f32x4.add(a, f32x4.mul(p, v128.load(vp)));
-      b = f32x4.add(b, f32x4.mul(p, v128.load(vp, 16)));
-    }
+  for (let j = 0; j < n; j++) {
+    const pj = v128.load32_splat(p + ((j as usize) << 2));
+    const v = vp + (j as usize) * vStride;
+    const h = v128.load(v);
+    a = f32x4.add(a, f32x4.mul(pj, f16 ? halvesLow(h) : h));
+    b = f32x4.add(b, f32x4.mul(pj, f16 ? halvesHigh(h) : v128.load(v, 16)));
   }
   v128.store(out, a);
   v128.store(out, b, 16);
 }
 
 /**
- * For units [u0, u1) (unit = token * nHead + head): out[token][head] = softmax(scale * q.K^T) V over
- * cache positions 0..pos0+token. q rows hold nHead*headDim floats (qStride floats apart); the K and
- * V caches hold, per position, nHeadKv*headDim values (kvStride elements apart), f32 or f16 (kvF16).
- * scratch: 2*headDim + pos0 + nTok floats for this thread. With an f16 cache, q and the
- * probabilities are rounded to half first, as llama.cpp's f16 matrix products do.
- * headDim must be a multiple of 8.
+ * For units [u0, u1) (unit = block * nHeadKv + kv head, a block being tb query tokens):
+ * out[token][head] = softmax(scale * q.K^T) V over cache positions 0..pos0+token. q rows hold
+ * nHead*headDim floats (qStride floats apart); the K and V caches hold, per position,
+ * nHeadKv*headDim values (kvStride elements apart), f32 or f16 (kvF16). scratch: this thread's
+ * nq * headDim (q) + CHUNK * headDim (converted rows) + nq * roundUp4(pos0 + nTok) (scores)
+ * floats, nq = tb * nHead / nHeadKv (the kernels.ts caller sizes it). headDim must be a
+ * multiple of 8.
  */
 export function attention(
   q: usize,
@@ -149,58 +208,106 @@ export function attention(
   headDim: i32,
   pos0: i32,
   scale: f32,
+  nTok: i32,
+  tb: i32,
   u0: i32,
   u1: i32,
 ): void {
   const group = nHead / nHeadKv;
   const es: usize = kvF16 ? 2 : 4;
+  const rowBytes = (kvStride as usize) * es;
+  const hb = (headDim as usize) << 2;
+  const nq = tb * group;
+  const scStride = (((pos0 + nTok + 3) & ~3) as usize) << 2;
   const qr = scratch;
-  const acc = scratch + ((headDim as usize) << 2);
-  const sc = acc + ((headDim as usize) << 2);
+  const conv = qr + (nq as usize) * hb;
+  const sc = conv + (CHUNK as usize) * hb;
   for (let u = u0; u < u1; u++) {
-    const t = u / nHead;
-    const h = u - t * nHead;
-    const kvh = h / group;
-    const nKv = pos0 + t + 1;
-    const qp = q + ((((t * qStride) + h * headDim) as usize) << 2);
+    const blk = u / nHeadKv;
+    const kvh = u - blk * nHeadKv;
+    const t0 = blk * tb;
+    const t1 = min(t0 + tb, nTok);
+    const nKvMax = pos0 + t1;
     const kvOff = ((kvh * headDim) as usize) * es;
-    const rowBytes = (kvStride as usize) * es;
-    if (kvF16) {
-      // q rounded to half, in even/odd order per 8
-      for (let i = 0; i < headDim; i++) {
-        const slot = (i & ~7) + ((i & 1) << 2) + ((i & 7) >> 1);
-        store<f32>(qr + ((slot as usize) << 2), roundToF16(load<f32>(qp + ((i as usize) << 2))));
-      }
-      for (let j = 0; j < nKv; j++) store<f32>(sc + ((j as usize) << 2), dotF16(qr, k + (j as usize) * rowBytes + kvOff, headDim));
-    } else {
-      for (let j = 0; j < nKv; j++) store<f32>(sc + ((j as usize) << 2), dotF32(qp, k + (j as usize) * rowBytes + kvOff, headDim));
+    // query i of the unit: token t0 + i / group, head kvh * group + i % group
+    const nqHere = (t1 - t0) * group;
+    // a lone query reads the halves directly; several share rows converted once into scratch
+    const fused = kvF16 != 0 && nqHere == 1;
+    const convert = kvF16 != 0 && !fused;
+    for (let i = 0; i < nqHere; i++) {
+      const t = t0 + i / group;
+      const h = kvh * group + (i % group);
+      const src = q + ((((t * qStride) + h * headDim) as usize) << 2);
+      const dst = qr + (i as usize) * hb;
+      if (kvF16) for (let d: usize = 0; d < hb; d += 16) v128.store(dst + d, roundToF16x4(v128.load(src + d)));
+      else memory.copy(dst, src, hb);
     }
-    softmaxRow(sc, nKv, scale);
-    for (let i = 0; i < headDim; i += 4) v128.store(acc + ((i as usize) << 2), f32x4.splat(0));
-    const op = out + ((((t * outStride) + h * headDim) as usize) << 2);
-    if (kvF16) {
-      for (let j = 0; j < nKv; j++) store<f32>(sc + ((j as usize) << 2), roundToF16(load<f32>(sc + ((j as usize) << 2))));
-      for (let c = 0; c < headDim; c += 32) {
-        if (c + 32 <= headDim) accumulateF16(sc, nKv, v + kvOff + ((c as usize) << 1), rowBytes, acc + ((c as usize) << 2));
-        else for (let c8 = c; c8 < headDim; c8 += 8) accumulate8(sc, nKv, v + kvOff + ((c8 as usize) << 1), rowBytes, acc + ((c8 as usize) << 2), true);
+    for (let c = 0; c < nKvMax; c += CHUNK) {
+      const n = min(CHUNK, nKvMax - c);
+      let kp = k + (c as usize) * rowBytes + kvOff;
+      let kStride = rowBytes;
+      if (fused) {
+        scoreRowsF16(qr, kp, kStride, n, headDim, sc + ((c as usize) << 2));
+        continue;
       }
-      for (let i = 0; i < headDim; i++) {
-        const slot = (i & ~7) + ((i & 1) << 2) + ((i & 7) >> 1);
-        store<f32>(op + ((i as usize) << 2), load<f32>(acc + ((slot as usize) << 2)));
+      if (convert) {
+        convertRows(kp, rowBytes, n, headDim, conv);
+        kp = conv;
+        kStride = hb;
       }
-    } else {
-      for (let c = 0; c < headDim; c += 32) {
-        if (c + 32 <= headDim) accumulateF32(sc, nKv, v + kvOff + ((c as usize) << 2), rowBytes, acc + ((c as usize) << 2));
-        else for (let c8 = c; c8 < headDim; c8 += 8) accumulate8(sc, nKv, v + kvOff + ((c8 as usize) << 2), rowBytes, acc + ((c8 as usize) << 2), false);
+      for (let i = 0; i < nqHere; i++) {
+        const len = pos0 + t0 + i / group + 1;
+        if (len > c) scoreRows(qr + (i as usize) * hb, kp, kStride, min(n, len - c), headDim, sc + (i as usize) * scStride + ((c as usize) << 2));
       }
-      memory.copy(op, acc, (headDim as usize) << 2);
+    }
+    for (let i = 0; i < nqHere; i++) {
+      const len = pos0 + t0 + i / group + 1;
+      const p = sc + (i as usize) * scStride;
+      softmaxRow(p, len, scale);
+      // (the row is padded to a multiple of four floats: the lanes past len are never read)
+      if (kvF16) for (let j: usize = 0; j < (len as usize); j += 4) v128.store(p + (j << 2), roundToF16x4(v128.load(p + (j << 2))));
+      const t = t0 + i / group;
+      const h = kvh * group + (i % group);
+      memory.fill(out + ((((t * outStride) + h * headDim) as usize) << 2), 0, hb);
+    }
+    for (let c = 0; c < nKvMax; c += CHUNK) {
+      const n = min(CHUNK, nKvMax - c);
+      let vp = v + (c as usize) * rowBytes + kvOff;
+      let vStride = rowBytes;
+      if (convert) {
+        convertRows(vp, rowBytes, n, headDim, conv);
+        vp = conv;
+        vStride = hb;
+      }
+      for (let i = 0; i < nqHere; i++) {
+        const len = pos0 + t0 + i / group + 1;
+        if (len <= c) continue;
+        const m = min(n, len - c);
+        const p = sc + (i as usize) * scStride + ((c as usize) << 2);
+        const t = t0 + i / group;
+        const h = kvh * group + (i % group);
+        const op = out + ((((t * outStride) + h * headDim) as usize) << 2);
+        const es2: usize = fused ? 1 : 2; // log2 of the bytes per value in vp's rows
+        let d = 0;
+        for (; d + 16 <= headDim; d += 16) {
+          const vd = vp + ((d as usize) << es2);
+          const od = op + ((d as usize) << 2);
+          if (fused) accumulate16F16(p, m, vd, vStride, od);
+          else accumulate16(p, m, vd, vStride, od);
+        }
+        for (; d < headDim; d += 8) accumulate8(p, m, vp + ((d as usize) << es2), vStride, op + ((d as usize) << 2), fused);
+      }
     }
   }
 }
 
 /** Store n floats of x into an f16 buffer (KV cache writes). */
 export function storeF16(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<u16>(y + ((i as usize) << 1), f32ToF16Bits(load<f32>(x + ((i as usize) << 2))) as u16);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = f32x4ToF16Bits(v128.load(x + ((i as usize) << 2)));
+    const b = f32x4ToF16Bits(v128.load(x + ((i as usize) << 2), 16));
+    v128.store(y + ((i as usize) << 1), i16x8.narrow_i32x4_u(a, b));
+  }
+  for (; i < n; i++) store<u16>(y + ((i as usize) << 1), f32ToF16(load<f32>(x + ((i as usize) << 2))) as u16);
 }
-
-import { f32ToF16 as f32ToF16Bits } from "./f16";

@@ -28,7 +28,14 @@ export function rmsNorm(x: usize, w: usize, y: usize, n: i32, stride: i32, eps: 
 
 /** y = silu(g) * u over n floats (SwiGLU); y may alias g or u. */
 export function siluMul(g: usize, u: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (i as usize) << 2;
+    const v = v128.load(g + o);
+    const silu = f32x4.div(v, f32x4.add(f32x4.splat(1), expV(f32x4.neg(v))));
+    v128.store(y + o, f32x4.mul(silu, v128.load(u + o)));
+  }
+  for (; i < n; i++) {
     const o = (i as usize) << 2;
     const v = load<f32>(g + o);
     store<f32>(y + o, (v / ((1.0 as f32) + Mathf.exp(-v))) * load<f32>(u + o));

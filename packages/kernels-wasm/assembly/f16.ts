@@ -62,3 +62,36 @@ export function oddHalves(h: v128): v128 {
   return topHalfToF32(v128.and(h, i32x4.splat(0xffff0000)));
 }
 
+
+/** roundToF16 of four lanes (round to nearest even, subnormal halves in units of 2^-24, overflow to Inf). */
+// @ts-expect-error: decorator
+@inline
+export function roundToF16x4(x: v128): v128 {
+  const ax = v128.and(x, i32x4.splat(0x7fffffff));
+  // normal halves: the float32 mantissa rounded to its top 10 bits, ties to even
+  const odd = v128.and(i32x4.shr_u(ax, 13), i32x4.splat(1));
+  const normal = v128.and(i32x4.add(ax, i32x4.add(i32x4.splat(0xfff), odd)), i32x4.splat(0xffffe000));
+  // subnormal halves (below 2^-14): multiples of 2^-24, exact through scaling by powers of two
+  const tiny = f32x4.mul(f32x4.nearest(f32x4.mul(ax, f32x4.splat(16777216.0))), f32x4.splat(5.9604644775390625e-8));
+  let r = v128.bitselect(tiny, normal, i32x4.lt_s(ax, i32x4.splat(0x38800000)));
+  r = v128.bitselect(i32x4.splat(0x7f800000), r, i32x4.gt_s(ax, i32x4.splat(0x477fefff)));
+  r = v128.bitselect(ax, r, i32x4.gt_s(ax, i32x4.splat(0x7f800000))); // NaN stays NaN
+  return v128.or(r, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+/** f32ToF16 of four lanes, the half bits in the low 16 bits of each i32 lane. */
+// @ts-expect-error: decorator
+@inline
+export function f32x4ToF16Bits(x: v128): v128 {
+  const ax = v128.and(x, i32x4.splat(0x7fffffff));
+  const sign = v128.and(i32x4.shr_u(x, 16), i32x4.splat(0x8000));
+  // normal halves: rebias the exponent by -112 and round the mantissa to 10 bits, ties to even
+  const odd = v128.and(i32x4.shr_u(ax, 13), i32x4.splat(1));
+  const normal = i32x4.shr_u(i32x4.add(ax, i32x4.add(i32x4.splat(0xc8000fff), odd)), 13);
+  // subnormal halves: adding 0.5 makes the FPU round the mantissa to units of 2^-24
+  const tiny = i32x4.sub(f32x4.add(ax, f32x4.splat(0.5)), i32x4.splat(0x3f000000));
+  let h = v128.bitselect(tiny, normal, i32x4.lt_s(ax, i32x4.splat(0x38800000)));
+  h = v128.bitselect(i32x4.splat(0x7c00), h, i32x4.gt_s(ax, i32x4.splat(0x477fefff)));
+  h = v128.bitselect(i32x4.splat(0x7e00), h, i32x4.gt_s(ax, i32x4.splat(0x7f800000)));
+  return v128.or(h, sign);
+}

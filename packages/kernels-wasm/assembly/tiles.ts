@@ -15,7 +15,7 @@
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
 import { gatherHalves } from "./simd";
-import { blockBytes, X4, x4Header } from "./x4";
+import { blockBytes, q6x4V, X4, x4Header } from "./x4";
 
 // @ts-ignore: decorator
 @inline
@@ -31,12 +31,14 @@ function storeGroup(q: usize, g: i32, r: i32, even: v128, odd: v128): void {
   v128.store(p, odd, 16);
 }
 
-function scaleMinK4(q: usize, j: i32): i32 {
-  if (j < 4) return ((load<u8>(q + j) as i32) & 63) | (((load<u8>(q + j + 4) as i32) & 63) << 8);
-  const hi = load<u8>(q + j + 4) as i32;
-  const sc = (hi & 0xf) | (((load<u8>(q + j - 4) as i32) >> 6) << 4);
-  const mn = (hi >> 4) | (((load<u8>(q + j) as i32) >> 6) << 4);
-  return sc | (mn << 8);
+/** Scale and min (byte 1) j of a Q4_K/Q5_K block whose scale bytes 4k..4k+3 are at q + k * step. */
+function scaleMinK4(q: usize, j: i32, step: usize): i32 {
+  const k = (j & 3) as usize;
+  const b0 = load<u8>(q + k) as i32;
+  const b1 = load<u8>(q + step + k) as i32;
+  if (j < 4) return (b0 & 63) | ((b1 & 63) << 8);
+  const hi = load<u8>(q + (step << 1) + k) as i32;
+  return (hi & 0xf) | ((b0 >> 6) << 4) | (((hi >> 4) | ((b1 >> 6) << 4)) << 8);
 }
 
 function q3Scale(sc: usize, i: i32): i32 {
@@ -122,15 +124,27 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
     if (type == 12 || type == 13) {
       const five = type == 13;
       const o = qp + (b as usize) * stride;
-      const qs = o + (five ? 48 : 16);
-      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o)));
-      store<f32>(s + 16 + ((r as usize) << 2), f16ToF32(load<u16>(o, 2)));
+      let qs = o + (five ? 48 : 16);
+      let dp = o;
+      let scp = o + 4;
+      let step: usize = 4;
+      if (stride != 144 && !five) {
+        // Q4_K x4 group (x4.ts): headers by field, then each row's qs
+        const G = hp + (b as usize) * stride;
+        const ri = (qp - hp) / 144;
+        dp = G + (ri << 2);
+        scp = G + 16 + (ri << 2);
+        step = 16;
+        qs = G + 64 + (ri << 7);
+      }
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(dp)));
+      store<f32>(s + 16 + ((r as usize) << 2), f16ToF32(load<u16>(dp, 2)));
       const b5 = i16x8.splat(0x10);
       const h0 = five ? v128.load(o, 16) : i32x4.splat(0);
       const h1 = five ? v128.load(o, 32) : i32x4.splat(0);
       for (let j = 0; j < 4; j++) {
-        const lo = scaleMinK4(o + 4, j << 1);
-        const hi = scaleMinK4(o + 4, (j << 1) + 1);
+        const lo = scaleMinK4(scp, j << 1, step);
+        const hi = scaleMinK4(scp, (j << 1) + 1, step);
         const sl = i16x8.splat((lo & 0xff) as i16);
         const sh = i16x8.splat((hi & 0xff) as i16);
         const w0 = v128.load(qs + ((j as usize) << 5));
@@ -169,6 +183,30 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
         store<i32>(mins + ((j as usize) << 4), mh, 8);
         store<i32>(mins + ((j as usize) << 4), mh, 12);
       }
+    } else if (type == 14 && stride != 210) {
+      // Q6_K x4 group (x4.ts): scales, repacked quants, d
+      const G = hp + (b as usize) * stride;
+      const ri = (qp - hp) / 210;
+      store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(G + 832 + (ri << 1))));
+      store<f32>(s + 16 + ((r as usize) << 2), 0);
+      const k32 = i16x8.splat(32);
+      for (let c = 0; c < 4; c++) {
+        const qc = G + 64 + ri * 192 + (c as usize) * 48;
+        const A = v128.load(qc);
+        const B = v128.load(qc, 16);
+        const C = v128.load(qc, 32);
+        const g = (c >> 1 << 3) + (c & 1);
+        const scp = G + (ri << 4) + (g as usize);
+        const s1 = i16x8.splat(load<i8>(scp) as i16);
+        const s2 = i16x8.splat(load<i8>(scp, 2) as i16);
+        const s3 = i16x8.splat(load<i8>(scp, 4) as i16);
+        const s4 = i16x8.splat(load<i8>(scp, 6) as i16);
+        storeGroup(q, gb + g, r, i16x8.mul(i16x8.sub(q6x4V(A, B, C, 0), k32), s1), i16x8.mul(i16x8.sub(q6x4V(A, B, C, 1), k32), s1));
+        storeGroup(q, gb + g + 2, r, i16x8.mul(i16x8.sub(q6x4V(A, B, C, 2), k32), s2), i16x8.mul(i16x8.sub(q6x4V(A, B, C, 3), k32), s2));
+        storeGroup(q, gb + g + 4, r, i16x8.mul(i16x8.sub(q6x4V(A, B, C, 4), k32), s3), i16x8.mul(i16x8.sub(q6x4V(A, B, C, 5), k32), s3));
+        storeGroup(q, gb + g + 6, r, i16x8.mul(i16x8.sub(q6x4V(A, B, C, 6), k32), s4), i16x8.mul(i16x8.sub(q6x4V(A, B, C, 7), k32), s4));
+      }
+      for (let g = 0; g < 16; g++) store<i32>(mins + ((g as usize) << 2), 0);
     } else if (type == 14) {
       const o = qp + (b as usize) * stride;
       store<f32>(s + ((r as usize) << 2), f16ToF32(load<u16>(o, 208)));

@@ -9,9 +9,9 @@
 // the four rows before all the multiplies and spills a dozen vectors per block; as a loop (which V8
 // unrolls itself, row after row) every row's work stays in registers.
 
-import { evenHalves, f16x4ToF32x4, oddHalves } from "./f16";
-import { pairSums, q4kFinish, q6kFinish } from "./kdots";
-import { gatherHalves, hsum4i } from "./simd";
+import { evenHalves, oddHalves } from "./f16";
+import { pairSums } from "./kdots";
+import { hsum4i } from "./simd";
 
 /** Flag on the type argument of the products: the matrix is in the x4 layout. */
 export const X4 = 256;
@@ -73,7 +73,7 @@ export function interleaveX4(type: i32, w: usize, rowBytes: usize, rows: i32, tm
       for (let r: usize = 0; r < 4; r++) {
         const src = tmp + r * rowBytes + b * bs;
         if (hb == 0) {
-          memory.copy(dst + r * bs, src, bs);
+          packK(type, src, dst, r);
           continue;
         }
         if (hb == 2) store<u16>(dst + (r << 1), load<u16>(src));
@@ -101,8 +101,160 @@ export function plainRow(type: i32, w: usize, rowBytes: usize, rows: i32, r: i32
   const i = (r & 3) as usize;
   for (let b: usize = 0; b < nb; b++) {
     const blk = G + b * (bs << 2);
+    if (hb == 0) {
+      unpackK(type, blk, out + b * bs, i);
+      continue;
+    }
     memory.copy(out + b * bs, blk + i * hb, hb);
     memory.copy(out + b * bs + hb, blk + (hb << 2) + i * qb, qb);
+  }
+}
+
+// ---------------------------------------------------------------- K-quant x4 groups
+//
+// Q4_K group (4 x 144 = 576 bytes), rewritten at upload so that the four rows' headers load as vectors:
+//   0    d0 dmin0 d1 dmin1 d2 dmin2 d3 dmin3 (halves)
+//   16   scale bytes 0..3 of rows 0..3 (one u32 per row), 32: bytes 4..7, 48: bytes 8..11
+//   64   qs of row r at 64 + 128 r (ggml's order)
+// The 6-bit scales and mins of the four rows then decode with a few vector masks.
+//
+// Q6_K group (4 x 210 = 840 bytes):
+//   0    the 16 i8 scales of row r at 16 r
+//   64   row r's 256 6-bit quants at 64 + 192 r, repacked: 48 bytes (vectors A, B, C) per chunk c of
+//        64 weights, the chunk being ggml's quarter c (the groups of 16 8h + (c & 1) + 2k, h = c >> 1,
+//        k = 0..3). As i16 lanes: A = V0 | V6[0:4] << 6 | V1 << 10, B = V2 | (V6[4:6] | V7[4:6] << 2) << 6
+//        | V3 << 10, C = V4 | V7[0:4] << 6 | V5 << 10, where V(2k) and V(2k+1) are the even and the odd
+//        elements of group k (the activation's order), so six of the eight i16 vectors of a chunk
+//        come out with one mask or shift and the other two with five operations (three masks in all).
+//   832  d of rows 0..3 (halves)
+
+/** The ggml-order i16 vectors of Q6_K chunk (wa, wb: ql; hv: qh), V(m) as in the layout comment. */
+// @ts-expect-error: decorator
+@inline
+function q6Plain(wa: v128, wb: v128, hv: v128, m: i32): v128 {
+  const k = i16x8.splat(0x0f);
+  const m30 = i16x8.splat(0x30);
+  switch (m) {
+    case 0:
+      return v128.or(v128.and(wa, k), v128.and(i16x8.shl(hv, 4), m30));
+    case 1:
+      return v128.or(v128.and(i16x8.shr_u(wa, 8), k), v128.and(i16x8.shr_u(hv, 4), m30));
+    case 2:
+      return v128.or(v128.and(wb, k), v128.and(i16x8.shl(hv, 2), m30));
+    case 3:
+      return v128.or(v128.and(i16x8.shr_u(wb, 8), k), v128.and(i16x8.shr_u(hv, 6), m30));
+    case 4:
+      return v128.or(v128.and(i16x8.shr_u(wa, 4), k), v128.and(hv, m30));
+    case 5:
+      return v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30));
+    case 6:
+      return v128.or(v128.and(i16x8.shr_u(wb, 4), k), v128.and(i16x8.shr_u(hv, 2), m30));
+    default:
+      return v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30));
+  }
+}
+
+/** V(m) (0..63 per i16 lane) of a repacked Q6_K chunk (A, B, C). */
+// @ts-expect-error: decorator
+@inline
+export function q6x4V(A: v128, B: v128, C: v128, m: i32): v128 {
+  const k = i16x8.splat(0x3f);
+  switch (m) {
+    case 0:
+      return v128.and(A, k);
+    case 1:
+      return i16x8.shr_u(A, 10);
+    case 2:
+      return v128.and(B, k);
+    case 3:
+      return i16x8.shr_u(B, 10);
+    case 4:
+      return v128.and(C, k);
+    case 5:
+      return i16x8.shr_u(C, 10);
+    case 6:
+      return v128.or(v128.and(i16x8.shr_u(A, 6), i16x8.splat(0x0f)), v128.and(i16x8.shr_u(B, 2), i16x8.splat(0x30)));
+    default:
+      return v128.or(v128.and(i16x8.shr_u(C, 6), i16x8.splat(0x0f)), v128.and(i16x8.shr_u(B, 4), i16x8.splat(0x30)));
+  }
+}
+
+/** One ggml Q4_K / Q6_K block (at src) into row r of the x4 group at dst. */
+function packK(type: i32, src: usize, dst: usize, r: usize): void {
+  if (type == 12) {
+    store<u32>(dst + (r << 2), load<u32>(src));
+    store<u32>(dst + 16 + (r << 2), load<u32>(src, 4));
+    store<u32>(dst + 32 + (r << 2), load<u32>(src, 8));
+    store<u32>(dst + 48 + (r << 2), load<u32>(src, 12));
+    memory.copy(dst + 64 + (r << 7), src + 16, 128);
+    return;
+  }
+  v128.store(dst + (r << 4), v128.load(src, 192));
+  store<u16>(dst + 832 + (r << 1), load<u16>(src, 208));
+  for (let c: usize = 0; c < 4; c++) {
+    const h = c >> 1;
+    const lo = (c & 1) << 4;
+    const ql = src + (h << 6) + lo;
+    const wa = v128.load(ql);
+    const wb = v128.load(ql, 32);
+    const hv = v128.load(src + 128 + (h << 5) + lo);
+    const v6 = q6Plain(wa, wb, hv, 6);
+    const v7 = q6Plain(wa, wb, hv, 7);
+    const A = v128.or(v128.or(q6Plain(wa, wb, hv, 0), i16x8.shl(v128.and(v6, i16x8.splat(0x0f)), 6)), i16x8.shl(q6Plain(wa, wb, hv, 1), 10));
+    const B = v128.or(
+      v128.or(q6Plain(wa, wb, hv, 2), i16x8.shl(v128.or(i16x8.shr_u(v6, 4), i16x8.shl(i16x8.shr_u(v7, 4), 2)), 6)),
+      i16x8.shl(q6Plain(wa, wb, hv, 3), 10),
+    );
+    const C = v128.or(v128.or(q6Plain(wa, wb, hv, 4), i16x8.shl(v128.and(v7, i16x8.splat(0x0f)), 6)), i16x8.shl(q6Plain(wa, wb, hv, 5), 10));
+    const o = dst + 64 + r * 192 + c * 48;
+    v128.store(o, A);
+    v128.store(o, B, 16);
+    v128.store(o, C, 32);
+  }
+}
+
+/** Row r of an x4 group (at src) back into one ggml Q4_K / Q6_K block at dst. */
+function unpackK(type: i32, src: usize, dst: usize, r: usize): void {
+  if (type == 12) {
+    store<u32>(dst, load<u32>(src + (r << 2)));
+    store<u32>(dst, load<u32>(src + 16 + (r << 2)), 4);
+    store<u32>(dst, load<u32>(src + 32 + (r << 2)), 8);
+    store<u32>(dst, load<u32>(src + 48 + (r << 2)), 12);
+    memory.copy(dst + 16, src + 64 + (r << 7), 128);
+    return;
+  }
+  v128.store(dst, v128.load(src + (r << 4)), 192);
+  store<u16>(dst, load<u16>(src + 832 + (r << 1)), 208);
+  const k = i16x8.splat(0x0f);
+  for (let c: usize = 0; c < 4; c++) {
+    const h = c >> 1;
+    const lo = (c & 1) << 4;
+    const o = src + 64 + r * 192 + c * 48;
+    const A = v128.load(o);
+    const B = v128.load(o, 16);
+    const C = v128.load(o, 32);
+    const v0 = q6x4V(A, B, C, 0);
+    const v1 = q6x4V(A, B, C, 1);
+    const v2 = q6x4V(A, B, C, 2);
+    const v3 = q6x4V(A, B, C, 3);
+    const v4 = q6x4V(A, B, C, 4);
+    const v5 = q6x4V(A, B, C, 5);
+    const v6 = q6x4V(A, B, C, 6);
+    const v7 = q6x4V(A, B, C, 7);
+    const wa = v128.or(
+      v128.or(v128.and(v0, k), i16x8.shl(v128.and(v4, k), 4)),
+      v128.or(i16x8.shl(v128.and(v1, k), 8), i16x8.shl(v5, 12)),
+    );
+    const wb = v128.or(
+      v128.or(v128.and(v2, k), i16x8.shl(v128.and(v6, k), 4)),
+      v128.or(i16x8.shl(v128.and(v3, k), 8), i16x8.shl(v7, 12)),
+    );
+    const he = v128.or(v128.or(i16x8.shr_u(v0, 4), i16x8.shl(i16x8.shr_u(v2, 4), 2)), v128.or(i16x8.shl(i16x8.shr_u(v4, 4), 4), i16x8.shl(i16x8.shr_u(v6, 4), 6)));
+    const ho = v128.or(v128.or(i16x8.shr_u(v1, 4), i16x8.shl(i16x8.shr_u(v3, 4), 2)), v128.or(i16x8.shl(i16x8.shr_u(v5, 4), 4), i16x8.shl(i16x8.shr_u(v7, 4), 6)));
+    const ql = dst + (h << 6) + lo;
+    v128.store(ql, wa);
+    v128.store(ql, wb, 32);
+    v128.store(dst + 128 + (h << 5) + lo, v128.or(he, i16x8.shl(ho, 8)));
   }
 }
 
@@ -118,16 +270,21 @@ function halves4(h: v128): v128 {
   return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
-/** See dots.ts: 32 nibbles against a Q8 block, the odd activations pre-corrected (the "fix" vectors of actquant.ts). */
+/**
+ * 32 nibbles (16 bytes, ggml's order) against a Q8 block in four operations and four dots. Lane i
+ * of w (as u16) holds l0 + 16 h0 + 256 l1 + 4096 h1: elements 2i, 2i+16, 2i+1, 2i+17. The four
+ * vectors w & 15, w >> 4, w >> 8 and w >> 12 mix the nibbles, and the activation vectors they
+ * meet are corrected to cancel the mix: a0 (even elements of the first 16), a2 (even elements of
+ * the second 16), c1 = a1 - 16 a2 and c3 = a3 - 16 a1 (the "fix" vectors of actquant.ts; at most
+ * 127 + 16 * 127 in size, and every product fits i32).
+ */
 // @ts-expect-error: decorator
 @inline
-function dotNibbles(w: v128, a0: v128, b1: v128, a2: v128, b3: v128): v128 {
-  const m = i16x8.splat(0x0f0f);
-  const lo = v128.and(w, m);
-  const s0 = i32x4.dot_i16x8_s(lo, a0);
-  const s1 = i32x4.dot_i16x8_s(i16x8.shr_u(lo, 8), b1);
-  const s2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w, 4), m), a2);
-  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), b3);
+function dotNibbles(w: v128, a0: v128, c1: v128, a2: v128, c3: v128): v128 {
+  const s0 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x000f)), a0);
+  const s1 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 8), c1);
+  const s2 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 4), a2);
+  const s3 = i32x4.dot_i16x8_s(i16x8.shr_u(w, 12), c3);
   return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
 }
 
@@ -223,111 +380,179 @@ function dotX4Q8_0(p: usize, act: usize, n: i32, tmp: usize): v128 {
   return acc;
 }
 
-/** Q4_K: the four rows' super-blocks one after the other; integer sums per row, floats per group. */
+/**
+ * Four rows' chunk j of a Q4_K super-block (weights at q + 128 r, activations x0..x7): per row the
+ * two sub-block sums (8 products a lane, |.| <= 8 * 15 * 127: i16) are narrowed into one i16x8 and
+ * multiplied by the row's two scales with one dot; the row's sum goes to accs + 16 r.
+ */
+// @ts-expect-error: decorator
+@inline
+function q4kRows(q: usize, a: usize, scs: usize, accs: usize, j: i32): void {
+  const m = i16x8.splat(0x0f);
+  const x0 = v128.load(a);
+  const x1 = v128.load(a, 16);
+  const x2 = v128.load(a, 32);
+  const x3 = v128.load(a, 48);
+  const x4 = v128.load(a, 64);
+  const x5 = v128.load(a, 80);
+  const x6 = v128.load(a, 96);
+  const x7 = v128.load(a, 112);
+  for (let r: usize = 0; r < 4; r++) {
+    const w0 = v128.load(q + (r << 7));
+    const w1 = v128.load(q + (r << 7), 16);
+    const sL = i32x4.add(
+      i32x4.add(i32x4.dot_i16x8_s(v128.and(w0, m), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 8), m), x1)),
+      i32x4.add(i32x4.dot_i16x8_s(v128.and(w1, m), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 8), m), x3)),
+    );
+    const sH = i32x4.add(
+      i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 4), m), x4), i32x4.dot_i16x8_s(i16x8.shr_u(w0, 12), x5)),
+      i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 4), m), x6), i32x4.dot_i16x8_s(i16x8.shr_u(w1, 12), x7)),
+    );
+    // scs: per row, the scales doubled (s0 s0 s1 s1 .. as i16); one pshufd gives s2j x4, s2j+1 x4
+    const e = v128.load(scs + (r << 5) + ((j >> 1) << 4));
+    const s = (j & 1) == 0 ? v128.shuffle<i32>(e, e, 0, 0, 1, 1) : v128.shuffle<i32>(e, e, 2, 2, 3, 3);
+    const d = i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(sL, sH), s);
+    const t = accs + (r << 4);
+    v128.store(t, j == 0 ? d : i32x4.add(v128.load(t), d));
+  }
+}
+
+/** The eight i16 lanes of e doubled (e0 e0 e1 e1 .. e7 e7) into two vectors at t. */
+// @ts-expect-error: decorator
+@inline
+function storeDoubled(t: usize, e: v128): void {
+  v128.store(t, v128.shuffle<i16>(e, e, 0, 0, 1, 1, 2, 2, 3, 3));
+  v128.store(t, v128.shuffle<i16>(e, e, 4, 4, 5, 5, 6, 6, 7, 7), 16);
+}
+
+/** Q4_K (the x4 group layout above): integer sums per row in lanes, floats per group. */
 function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  const sums = tmp + 256;
+  const accs = tmp;
+  const scs = tmp + 64;
+  const k3f = i32x4.splat(0x3f3f3f3f);
+  const k0f = i32x4.splat(0x0f0f0f0f);
+  const k03 = i32x4.splat(0x03030303);
   let acc = f32x4.splat(0);
   let g = p;
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
     const bs = bA + ((b as usize) << 6);
-    // chunk by chunk, the activation vectors loaded once for the four rows
-    const m = i16x8.splat(0x0f);
-    for (let j: usize = 0; j < 4; j++) {
-      const ag = a + (j << 7);
-      const x0 = v128.load(ag);
-      const x1 = v128.load(ag, 16);
-      const x2 = v128.load(ag, 32);
-      const x3 = v128.load(ag, 48);
-      const x4 = v128.load(ag, 64);
-      const x5 = v128.load(ag, 80);
-      const x6 = v128.load(ag, 96);
-      const x7 = v128.load(ag, 112);
-      for (let r: usize = 0; r < 4; r++) {
-        const q = g + r * 144 + (j << 5);
-        const w0 = v128.load(q, 16);
-        const w1 = v128.load(q, 32);
-        const sL = i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(v128.and(w0, m), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 8), m), x1)),
-          i32x4.add(i32x4.dot_i16x8_s(v128.and(w1, m), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 8), m), x3)),
-        );
-        const sH = i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w0, 4), m), x4), i32x4.dot_i16x8_s(i16x8.shr_u(w0, 12), x5)),
-          i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(w1, 4), m), x6), i32x4.dot_i16x8_s(i16x8.shr_u(w1, 12), x7)),
-        );
-        const t = tmp + 512 + (r << 7) + (j << 5);
-        v128.store(t, sL);
-        v128.store(t, sH, 16);
-      }
-    }
-    const p0 = pairSums(bs, 0);
-    const p1 = pairSums(bs, 8);
-    for (let r: usize = 0; r < 4; r++) {
-      const t = q4kFinish(g + r * 144, p0, p1, tmp + 512 + (r << 7));
-      store<i32>(sums + (r << 2), i32x4.extract_lane(t, 0));
-      store<i32>(sums + (r << 2), i32x4.extract_lane(t, 2), 16);
-    }
+    // the four rows' scales and mins (lane r = row r), as ggml's get_scale_min_k4 with u32 masks
+    const u0 = v128.load(g, 16);
+    const u1 = v128.load(g, 32);
+    const u2 = v128.load(g, 48);
+    const sc0 = v128.and(u0, k3f);
+    const sc1 = v128.or(v128.and(u2, k0f), i32x4.shl(v128.and(i32x4.shr_u(u0, 6), k03), 4));
+    const mn0 = v128.and(u1, k3f);
+    const mn1 = v128.or(v128.and(i32x4.shr_u(u2, 4), k0f), i32x4.shl(v128.and(i32x4.shr_u(u1, 6), k03), 4));
+    // row r's eight scales (mins) as bytes 8r..8r+7
+    const s01 = v128.shuffle<u8>(sc0, sc1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const s23 = v128.shuffle<u8>(sc0, sc1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    storeDoubled(scs, i16x8.extend_low_i8x16_u(s01));
+    storeDoubled(scs + 32, i16x8.extend_high_i8x16_u(s01));
+    storeDoubled(scs + 64, i16x8.extend_low_i8x16_u(s23));
+    storeDoubled(scs + 96, i16x8.extend_high_i8x16_u(s23));
+    const m01 = v128.shuffle<u8>(mn0, mn1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const m23 = v128.shuffle<u8>(mn0, mn1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    // activation sums of the eight sub-blocks (|.| <= 32 * 127: i16)
+    const ps = i16x8.narrow_i32x4_s(pairSums(bs, 0), pairSums(bs, 8));
+    const mins = hsum4i(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m01), ps),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m01), ps),
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m23), ps),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m23), ps),
+    );
+    const q = g + 64;
+    q4kRows(q, a, scs, accs, 0);
+    q4kRows(q + 32, a + 128, scs, accs, 1);
+    q4kRows(q + 64, a + 256, scs, accs, 2);
+    q4kRows(q + 96, a + 384, scs, accs, 3);
+    const sums = hsum4i(v128.load(accs), v128.load(accs, 16), v128.load(accs, 32), v128.load(accs, 48));
+    const h = v128.load(g);
     const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(g, g + 144, g + 288, g + 432)), da);
-    const dm = f32x4.mul(f16x4ToF32x4(gatherHalves(g + 2, g + 146, g + 290, g + 434)), da);
-    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(v128.load(sums))), f32x4.mul(dm, f32x4.convert_i32x4_s(v128.load(sums, 16)))));
+    const d = f32x4.mul(evenHalves(h), da);
+    const dm = f32x4.mul(oddHalves(h), da);
+    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sums)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
     g += 576;
   }
   return acc;
 }
 
+/**
+ * Four rows' chunk c of a Q6_K super-block (repacked weights at q + 192 r): per row the four group
+ * sums (4 products a lane, |.| <= 4 * 63 * 127: i16) are narrowed in pairs and multiplied by the
+ * groups' scales with two dots; the row's sum goes to accs + 16 r.
+ */
+// @ts-expect-error: decorator
+@inline
+function q6kRows(q: usize, a: usize, scs: usize, accs: usize, c: i32): void {
+  const x0 = v128.load(a);
+  const x1 = v128.load(a, 16);
+  const x2 = v128.load(a, 64);
+  const x3 = v128.load(a, 80);
+  const x4 = v128.load(a, 128);
+  const x5 = v128.load(a, 144);
+  const x6 = v128.load(a, 192);
+  const x7 = v128.load(a, 208);
+  for (let r: usize = 0; r < 4; r++) {
+    const o = q + r * 192;
+    const A = v128.load(o);
+    const B = v128.load(o, 16);
+    const C = v128.load(o, 32);
+    const g0 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 0), x0), i32x4.dot_i16x8_s(q6x4V(A, B, C, 1), x1));
+    const g1 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 2), x2), i32x4.dot_i16x8_s(q6x4V(A, B, C, 3), x3));
+    const g2 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 4), x4), i32x4.dot_i16x8_s(q6x4V(A, B, C, 5), x5));
+    const g3 = i32x4.add(i32x4.dot_i16x8_s(q6x4V(A, B, C, 6), x6), i32x4.dot_i16x8_s(q6x4V(A, B, C, 7), x7));
+    // groups 8h + (c & 1) + 2k: lanes (c & 1) + 2k of the row's scales of half h
+    // scs + 64 r + 16 c: the chunk's four group scales, each doubled (one pshufd per pair)
+    const e = v128.load(scs + (r << 6) + ((c as usize) << 4));
+    const s0 = v128.shuffle<i32>(e, e, 0, 0, 1, 1);
+    const s1 = v128.shuffle<i32>(e, e, 2, 2, 3, 3);
+    const d = i32x4.add(i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g0, g1), s0), i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(g2, g3), s1));
+    const t = accs + (r << 4);
+    v128.store(t, i32x4.add(v128.load(t), d));
+  }
+}
+
+/** Q6_K (the x4 group layout above). */
 function dotX4Q6_K(p: usize, act: usize, n: i32, tmp: usize): v128 {
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  const sums = tmp + 256;
+  const accs = tmp;
+  const scs = tmp + 64;
   let acc = f32x4.splat(0);
   let g = p;
   for (let b = 0; b < nk; b++) {
     const a = act + ((b as usize) << 9);
     const bs = bA + ((b as usize) << 6);
-    // quarter by quarter, the activation vectors loaded once for the four rows (see q6kSuper)
-    const m = i16x8.splat(0x0f);
-    const m30 = i16x8.splat(0x30);
-    for (let i: usize = 0; i < 4; i++) {
-      const h = i >> 1;
-      const lo = (i & 1) << 4;
-      const ag = a + (h << 8) + (lo << 1);
-      const x0 = v128.load(ag);
-      const x1 = v128.load(ag, 16);
-      const x2 = v128.load(ag, 64);
-      const x3 = v128.load(ag, 80);
-      const x4 = v128.load(ag, 128);
-      const x5 = v128.load(ag, 144);
-      const x6 = v128.load(ag, 192);
-      const x7 = v128.load(ag, 208);
-      for (let r: usize = 0; r < 4; r++) {
-        const o = g + r * 210;
-        const ql = o + (h << 6) + lo;
-        const wa = v128.load(ql);
-        const wb = v128.load(ql, 32);
-        const hv = v128.load(o + 128 + (h << 5) + lo);
-        const t = tmp + 512 + (r << 8) + (((h << 3) + (i & 1)) << 4);
-        v128.store(t, i32x4.add(
-          i32x4.dot_i16x8_s(v128.or(v128.and(wa, m), v128.and(i16x8.shl(hv, 4), m30)), x0),
-          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wa, 8), m), v128.and(i16x8.shr_u(hv, 4), m30)), x1)));
-        v128.store(t, i32x4.add(
-          i32x4.dot_i16x8_s(v128.or(v128.and(wb, m), v128.and(i16x8.shl(hv, 2), m30)), x2),
-          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wb, 8), m), v128.and(i16x8.shr_u(hv, 6), m30)), x3)), 32);
-        v128.store(t, i32x4.add(
-          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wa, 4), m), v128.and(hv, m30)), x4),
-          i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(wa, 12), v128.and(i16x8.shr_u(hv, 8), m30)), x5)), 64);
-        v128.store(t, i32x4.add(
-          i32x4.dot_i16x8_s(v128.or(v128.and(i16x8.shr_u(wb, 4), m), v128.and(i16x8.shr_u(hv, 2), m30)), x6),
-          i32x4.dot_i16x8_s(v128.or(i16x8.shr_u(wb, 12), v128.and(i16x8.shr_u(hv, 10), m30)), x7)), 96);
-      }
+    // group sums of the activation as i16 (|.| <= 16 * 127); the -32 offset starts each row's sum
+    const b0 = i16x8.narrow_i32x4_s(v128.load(bs), v128.load(bs, 16));
+    const b1 = i16x8.narrow_i32x4_s(v128.load(bs, 32), v128.load(bs, 48));
+    for (let r: usize = 0; r < 4; r++) {
+      const sv = v128.load(g + (r << 4));
+      const lo = i16x8.extend_low_i8x16_s(sv);
+      const hi = i16x8.extend_high_i8x16_s(sv);
+      // chunk c's groups are 8h + (c & 1) + 2k: the even or the odd scales of a half, doubled
+      const t = scs + (r << 6);
+      v128.store(t, v128.shuffle<i16>(lo, lo, 0, 0, 2, 2, 4, 4, 6, 6));
+      v128.store(t, v128.shuffle<i16>(lo, lo, 1, 1, 3, 3, 5, 5, 7, 7), 16);
+      v128.store(t, v128.shuffle<i16>(hi, hi, 0, 0, 2, 2, 4, 4, 6, 6), 32);
+      v128.store(t, v128.shuffle<i16>(hi, hi, 1, 1, 3, 3, 5, 5, 7, 7), 48);
+      const off = i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1));
+      v128.store(accs + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(off, 5)));
     }
-    for (let r: usize = 0; r < 4; r++) store<i32>(sums + (r << 2), q6kFinish(g + r * 210, bs, tmp + 512 + (r << 8)));
-    const d = f32x4.mul(f16x4ToF32x4(gatherHalves(g + 208, g + 418, g + 628, g + 838)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(v128.load(sums))));
+    const q = g + 64;
+    q6kRows(q, a, scs, accs, 0);
+    q6kRows(q + 48, a + 32, scs, accs, 1);
+    q6kRows(q + 96, a + 256, scs, accs, 2);
+    q6kRows(q + 144, a + 288, scs, accs, 3);
+    const sums = hsum4i(v128.load(accs), v128.load(accs, 16), v128.load(accs, 32), v128.load(accs, 48));
+    const d = f32x4.mul(halves4(v128.load64_zero(g + 832)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(sums)));
     g += 840;
   }
   return acc;

@@ -148,6 +148,8 @@ export class Kernels {
   private readonly weightsInHome: boolean;
   private disposed = false;
   private ropeTable = new Float32Array(0);
+  /** What the cos/sin table in scratch was made for: q and k of every layer share one table. */
+  private lastRope = new RopeTableKey(-1, 0, [], null);
 
   constructor(module: WebAssembly.Module, threads: number, options: KernelsOptions) {
     this.module = module;
@@ -382,16 +384,16 @@ export class Kernels {
       }
       const type = w.type | (w.layout === "x4" ? X4_FLAG : 0);
       const args = [type, w.ptr, w.rowBytes, w.rows, cols, act.ptr, act.stride, nTok, yPtr, w.rows];
-      const base = { arena: w.arena, units: Math.ceil(w.rows / 4), scale: 4, limit: w.rows };
+      const units = Math.ceil(w.rows / 4);
       if (nTok >= TILED_MIN_TOKENS && weightTypeInfo(w.type).blockSize > 1) {
         // Unpack each 4-row group once per 64 tokens into a per-thread tile.
         const perThread = Math.ceil(tileBytes(w.type, cols) / 64) * 64;
-        const tile = this.arenas[w.arena].scratchRegion("tile", perThread * this.threads);
-        jobs.push({ ...base, fn: "matmulTiled", args: [...args, tile], tidArg: 10, tidStride: perThread });
+        args.push(this.arenas[w.arena].scratchRegion("tile", perThread * this.threads));
+        jobs.push(makeJob("matmulTiled", w.arena, units, 4, w.rows, args, 10, perThread));
       } else {
         // 1536 bytes of per-thread scratch, with a cache line between threads (no false sharing).
-        const tmp = this.arenas[w.arena].scratchRegion("matvec", 1600 * this.threads);
-        jobs.push({ ...base, fn: "matmul", args: [...args, tmp], tidArg: 10, tidStride: 1600 });
+        args.push(this.arenas[w.arena].scratchRegion("matvec", 1600 * this.threads));
+        jobs.push(makeJob("matmul", w.arena, units, 4, w.rows, args, 10, 1600));
       }
     });
     // Small products are not worth waking the pool for.
@@ -497,11 +499,19 @@ export class Kernels {
         `rope: nRot ${nRot} must be even and at most headDim ${headDim}`,
       );
     }
-    if (this.ropeTable.length < nTok * nRot) this.ropeTable = new Float32Array(nTok * nRot);
-    for (let t = 0; t < nTok; t++) ropeAngles(positions[t], params, this.ropeTable, t * nRot);
     const a = this.arenas[arena];
     const cs = a.scratchRegion("rope", nTok * nRot * 4);
-    new Float32Array(a.memory.buffer, cs, nTok * nRot).set(this.ropeTable.subarray(0, nTok * nRot));
+    if (!this.lastRope.matches(arena, cs, positions, nTok, params)) {
+      if (this.ropeTable.length < nTok * nRot) this.ropeTable = new Float32Array(nTok * nRot);
+      for (let t = 0; t < nTok; t++) ropeAngles(positions[t], params, this.ropeTable, t * nRot);
+      new Float32Array(a.memory.buffer, cs, nTok * nRot).set(this.ropeTable.subarray(0, nTok * nRot));
+      this.lastRope = new RopeTableKey(
+        arena,
+        cs,
+        Array.from({ length: nTok }, (_, t) => positions[t]),
+        params,
+      );
+    }
     this.run(
       [
         {
@@ -517,7 +527,11 @@ export class Kernels {
     );
   }
 
-  /** Causal attention of nTok query rows against the KV cache, split by (token, head) over the pool. */
+  /**
+   * Causal attention of nTok query rows against the KV cache. A work unit is one KV head with
+   * its GQA group of query heads over a block of tokens, so each converted cache row serves at
+   * least 8 queries (assembly/attention.ts).
+   */
   attention(p: AttentionParams): void {
     const arena = this.sameArena("attention", p.q, p.k, p.v, p.out);
     if (p.headDim % 8 !== 0 || p.nHead % p.nHeadKv !== 0) {
@@ -527,9 +541,13 @@ export class Kernels {
       );
     }
     const width = p.nHead * p.headDim;
-    const perThread = Math.ceil(((2 * p.headDim + p.pos0 + p.nTok) * 4) / 64) * 64;
+    const group = p.nHead / p.nHeadKv;
+    const tokensPerUnit = Math.max(1, Math.min(p.nTok, Math.ceil(8 / group)));
+    const nq = tokensPerUnit * group;
+    const floats = nq * p.headDim + ATTENTION_CHUNK * p.headDim + nq * ((p.pos0 + p.nTok + 3) & ~3);
+    const perThread = Math.ceil((floats * 4) / 64) * 64;
     const scratch = this.arenas[arena].scratchRegion("attention", perThread * this.threads);
-    const units = p.nTok * p.nHead;
+    const units = Math.ceil(p.nTok / tokensPerUnit) * p.nHeadKv;
     this.run(
       [
         {
@@ -553,6 +571,8 @@ export class Kernels {
             p.headDim,
             p.pos0,
             p.scale,
+            p.nTok,
+            tokensPerUnit,
           ],
           floats: 1 << 13,
           tidArg: 8,
@@ -702,7 +722,52 @@ export class Kernels {
   }
 }
 
+/**
+ * The positions and RoPE parameters of the cos/sin table last written to an arena's scratch, so
+ * that the 2 x nLayer rope calls of a forward pass compute and copy it once.
+ */
+class RopeTableKey {
+  private readonly params: RopeParams | null;
+
+  constructor(
+    readonly arena: number,
+    readonly ptr: number,
+    readonly positions: number[],
+    params: RopeParams | null,
+  ) {
+    // a copy: the caller may reuse and change its object
+    this.params = params && { ...params };
+  }
+
+  matches(
+    arena: number,
+    ptr: number,
+    positions: ArrayLike<number>,
+    nTok: number,
+    params: RopeParams,
+  ): boolean {
+    if (arena !== this.arena || ptr !== this.ptr || nTok !== this.positions.length || !this.params)
+      return false;
+    const p = this.params;
+    if (
+      p.nRot !== params.nRot ||
+      p.freqBase !== params.freqBase ||
+      p.freqScale !== params.freqScale ||
+      p.extFactor !== params.extFactor ||
+      p.attnFactor !== params.attnFactor ||
+      p.betaFast !== params.betaFast ||
+      p.betaSlow !== params.betaSlow ||
+      p.nCtxOrig !== params.nCtxOrig
+    )
+      return false;
+    for (let t = 0; t < nTok; t++) if (positions[t] !== this.positions[t]) return false;
+    return true;
+  }
+}
+
 const PAGE_BYTES = 65536;
+/** Cache positions the attention kernel converts at a time (CHUNK in assembly/attention.ts). */
+const ATTENTION_CHUNK = 128;
 /** Types uploaded in the x4 layout, and the flag that tells the products so (assembly/x4.ts). */
 const X4_TYPES = new Set([2, 3, 8, 12, 14]);
 const X4_FLAG = 256;
@@ -711,14 +776,15 @@ const SERIAL_MACS = 1 << 18;
 /** From this many tokens on, quantized products unpack weight tiles once and reuse them. */
 const TILED_MIN_TOKENS = 4;
 
-/** Bytes of one thread's unpacked tile (assembly/tiles.ts) for 4 rows of n columns. */
+/** Bytes of one thread's tile scratch (assembly/tiles.ts, matmulTiled) for n columns. */
 function tileBytes(type: number, n: number): number {
   const block32 = weightTypeInfo(type).blockSize === 32;
-  // + 64 bytes of results, then the activations of 64 tokens interleaved by quads (16 quads of
-  // n/32 blocks of 288 bytes, or n/256 super-blocks of 2192 bytes)
+  // one unpacked 4-row tile: i16 quants, then per block (or super-block) its scales
+  const four = 8 * n + (block32 ? n : (n / 256) * 288);
+  // a token quad's interleaved activations: n/32 blocks of 288 bytes or n/256 super-blocks of 2192
   const quad = block32 ? (n / 32) * 288 : (n / 256) * 2192;
-  // two 4-row tiles, one 8-row tile, 128 bytes of results, 16 token quads (assembly/tiles.ts)
-  return 4 * (8 * n + (block32 ? n : (n / 256) * 288)) + 128 + 32 * quad;
+  // two 4-row tiles, one 8-row tile (twice as big), 128 bytes of results, 32 token quads (128 tokens)
+  return 4 * four + 128 + 32 * quad;
 }
 
 function prepareJob(
@@ -730,8 +796,25 @@ function prepareJob(
   stride: number,
   nTok: number,
 ): Job {
-  const base = { arena, units: nTok, scale: 1, limit: nTok };
-  if (kind === "q8") return { ...base, fn: "quantizeQ8", args: [x, n * 4, n, out, stride] };
-  if (kind === "q8k") return { ...base, fn: "quantizeQ8K", args: [x, n * 4, n, out, stride] };
-  return { ...base, fn: "roundRows", args: [x, n * 4, n, out, stride, kind === "bf16" ? 1 : 0] };
+  if (kind === "q8") return makeJob("quantizeQ8", arena, nTok, 1, nTok, [x, n * 4, n, out, stride]);
+  if (kind === "q8k") return makeJob("quantizeQ8K", arena, nTok, 1, nTok, [x, n * 4, n, out, stride]);
+  return makeJob("roundRows", arena, nTok, 1, nTok, [x, n * 4, n, out, stride, kind === "bf16" ? 1 : 0]);
+}
+
+/**
+ * A job as one object literal of a fixed shape. The products run ~90 times per generated token:
+ * built with object spread ({ ...base, fn }), a job cost V8 11 (Node 20) about 10 us and most of
+ * the garbage, more than a small product itself.
+ */
+function makeJob(
+  fn: C.KernelFunction,
+  arena: number,
+  units: number,
+  scale: number,
+  limit: number,
+  args: number[],
+  tidArg?: number,
+  tidStride?: number,
+): Job {
+  return { fn, arena, units, scale, limit, args, floats: 0, tidArg, tidStride };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKernels, type Kernels, ropeAngles, WeightType } from "../src/index";
+import { createKernels, type KBuffer, type Kernels, ropeAngles, WeightType } from "../src/index";
 import { dot, fp32ToFp16, randomF32, rmsNormRef, roundBf16, roundF16, sumAbs } from "./ref";
 
 const f = Math.fround;
@@ -84,13 +84,14 @@ describe("element-wise kernels", () => {
     );
   });
 
-  it("siluMul", () => {
-    const g = randomF32(37, 5, 6);
-    const u = randomF32(37, 6);
-    const y = k.allocF32(37);
-    k.siluMul(upload(g), upload(u), y, 37);
+  it("siluMul, four lanes at a time and in the tail, across exp's clamped range", () => {
+    const n = 1001;
+    const g = randomF32(n, 5, 100);
+    const u = randomF32(n, 6);
+    const y = k.allocF32(n);
+    k.siluMul(upload(g), upload(u), y, n);
     const got = k.f32(y);
-    for (let i = 0; i < 37; i++) {
+    for (let i = 0; i < n; i++) {
       const ref = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
       expect(Math.abs(got[i] - ref)).toBeLessThan(1e-6 * Math.abs(ref) + 1e-7);
     }
@@ -152,18 +153,18 @@ describe("RoPE", () => {
     expect(Math.abs(y[127] - Math.sin(tl) * mscale)).toBeLessThan(1e-3);
   });
 
-  it("rotates adjacent pairs of every head of every row", () => {
+  /** k.rope of fresh random rows against the scalar rotation with ropeAngles' table. */
+  function expectRope(positions: number[], params: { nRot: number; freqBase: number; freqScale?: number }) {
     const nHead = 3;
     const hd = 8;
-    const nTok = 2;
-    const xs = randomF32(nTok * nHead * hd, 10);
+    const nTok = positions.length;
+    const xs = randomF32(nTok * nHead * hd, 10 + positions[0]!);
     const x = upload(xs);
-    const params = { nRot: hd, freqBase: 10000 };
-    k.rope(x, nTok, nHead, hd, [5, 9], params);
+    k.rope(x, nTok, nHead, hd, positions, params);
     const got = k.f32(x);
     const cs = new Float32Array(hd);
     for (let t = 0; t < nTok; t++) {
-      ropeAngles([5, 9][t], params, cs);
+      ropeAngles(positions[t]!, params, cs);
       for (let h = 0; h < nHead; h++) {
         for (let i = 0; i < hd / 2; i++) {
           const o = t * nHead * hd + h * hd + 2 * i;
@@ -173,6 +174,24 @@ describe("RoPE", () => {
         }
       }
     }
+  }
+
+  it("rotates adjacent pairs of every head of every row", () => {
+    expectRope([5, 9], { nRot: 8, freqBase: 10000 });
+  });
+
+  it("reuses its cos/sin table only for the same positions and parameters", () => {
+    // the table of one call serves the next (q then k of a layer); any change must rebuild it
+    const params = { nRot: 8, freqBase: 10000, freqScale: 1 };
+    expectRope([5, 9], params);
+    expectRope([5, 9], params);
+    params.freqBase = 500000; // the same object, changed
+    expectRope([5, 9], params);
+    params.freqScale = 0.25;
+    expectRope([5, 9], params);
+    expectRope([5, 10], params);
+    expectRope([5, 10, 11], params);
+    expectRope([5, 10], params);
   });
 });
 
@@ -213,57 +232,51 @@ function attentionRef(
   return out;
 }
 
-describe.each([16, 64, 72])("attention, head size %i", (hd) => {
-  const o = { nHead: 4, nHeadKv: 2, hd, pos0: 5, nTok: 3, scale: 1 / Math.sqrt(hd) };
-  const positions = o.pos0 + o.nTok;
-  const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
-  const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
-  const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
+// The kernel takes a KV head's whole GQA group and ceil(8 / group) tokens per work unit and walks
+// the cache in chunks of 128 positions: the shapes cover groups of 1, 2 and 8, a partial last
+// token block, caches longer than one chunk (with a chunk boundary inside the batch), and the
+// lone-query units (group 1, one token) that read the f16 cache without converting it first.
+describe.each([
+  { hd: 16, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 64, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 72, nHead: 4, nHeadKv: 2, pos0: 5, nTok: 3 },
+  { hd: 64, nHead: 16, nHeadKv: 2, pos0: 120, nTok: 19 },
+  { hd: 40, nHead: 3, nHeadKv: 3, pos0: 250, nTok: 11 },
+  { hd: 128, nHead: 2, nHeadKv: 2, pos0: 300, nTok: 1 },
+  { hd: 72, nHead: 2, nHeadKv: 2, pos0: 130, nTok: 1 },
+])(
+  "attention, head size $hd, $nHead/$nHeadKv heads, $pos0 cached + $nTok new",
+  ({ hd, nHead, nHeadKv, pos0, nTok }) => {
+    const o = { nHead, nHeadKv, hd, pos0, nTok, scale: 1 / Math.sqrt(hd) };
+    const positions = o.pos0 + o.nTok;
+    const qs = randomF32(o.nTok * o.nHead * o.hd, 11);
+    const Ks = randomF32(positions * o.nHeadKv * o.hd, 12);
+    const Vs = randomF32(positions * o.nHeadKv * o.hd, 13);
 
-  it("f32 cache, GQA, causal over a batch", () => {
-    const out = k.allocF32(qs.length);
-    k.attention({
-      q: upload(qs),
-      k: upload(Ks),
-      v: upload(Vs),
-      out,
-      kvF16: false,
-      nHead: o.nHead,
-      nHeadKv: o.nHeadKv,
-      headDim: o.hd,
-      pos0: o.pos0,
-      nTok: o.nTok,
-      scale: o.scale,
-    });
-    const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
-    const got = k.f32(out);
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
-  });
+    /** The kernel's output for caches k and v (f32 or f16 buffers). */
+    const run = (kv: { k: KBuffer; v: KBuffer; kvF16: boolean }) => {
+      const out = k.allocF32(qs.length);
+      k.attention({ q: upload(qs), ...kv, out, nHead, nHeadKv, headDim: hd, pos0, nTok, scale: o.scale });
+      return k.f32(out);
+    };
 
-  it("f16 cache written with storeF16", () => {
-    const kb = k.alloc(Ks.length * 2);
-    const vb = k.alloc(Vs.length * 2);
-    k.storeF16(upload(Ks), kb, Ks.length);
-    k.storeF16(upload(Vs), vb, Vs.length);
-    expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
-      Array.from(Ks.subarray(0, 8), fp32ToFp16),
-    );
-    const out = k.allocF32(qs.length);
-    k.attention({
-      q: upload(qs),
-      k: kb,
-      v: vb,
-      out,
-      kvF16: true,
-      nHead: o.nHead,
-      nHeadKv: o.nHeadKv,
-      headDim: o.hd,
-      pos0: o.pos0,
-      nTok: o.nTok,
-      scale: o.scale,
+    it("f32 cache, GQA, causal over a batch", () => {
+      const got = run({ k: upload(Ks), v: upload(Vs), kvF16: false });
+      const ref = attentionRef(qs, Ks, Vs, o, (x) => x);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-6);
     });
-    const ref = attentionRef(qs, Ks, Vs, o, roundF16);
-    const got = k.f32(out);
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
-  });
-});
+
+    it("f16 cache written with storeF16", () => {
+      const kb = k.alloc(Ks.length * 2);
+      const vb = k.alloc(Vs.length * 2);
+      k.storeF16(upload(Ks), kb, Ks.length);
+      k.storeF16(upload(Vs), vb, Vs.length);
+      expect(Array.from(new Uint16Array(k.u8(kb).slice().buffer).subarray(0, 8))).toEqual(
+        Array.from(Ks.subarray(0, 8), fp32ToFp16),
+      );
+      const got = run({ k: kb, v: vb, kvF16: true });
+      const ref = attentionRef(qs, Ks, Vs, o, roundF16);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5);
+    });
+  },
+);

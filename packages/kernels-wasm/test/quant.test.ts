@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernels, type Kernels, kernelsModule, weightRowBytes } from "../src/index";
-import { actSlot, dot, fp16ToFp32, loadGolden, randomF32, sumAbs } from "./ref";
+import { actSlot, dot, fp16ToFp32, fp32ToFp16, loadGolden, randomF32, sumAbs } from "./ref";
 
 const golden = loadGolden();
 const N = golden.n;
@@ -51,6 +51,76 @@ describe("activation quantization matches llama.cpp's CPU backend", () => {
       }
     });
   }
+});
+
+/** Edge values of the f32 -> f16 conversion (ties, subnormals, overflow, zeros, NaN), then random ones over every magnitude. */
+function halfEdgeCases(count: number): Float32Array {
+  const u = 2 ** -24; // a subnormal half's unit
+  const edges = [
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
+    -(1 + 2 ** -11),
+    2 ** -14,
+    2 ** -14 - 2 ** -26,
+    2 ** -14 - u / 2,
+    u / 2,
+    (3 * u) / 2,
+    (5 * u) / 2,
+    -u / 2,
+    u / 4,
+    65504,
+    65519,
+    65520,
+    -65520,
+    1e30,
+    0,
+    -0,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.NaN,
+    1e-45,
+    0.1,
+    -0.3,
+  ];
+  const random = randomF32(count - edges.length, 21, 4);
+  // a spread of magnitudes, from subnormal halves to beyond the largest half
+  for (let i = 0; i < random.length; i++) random[i] *= 2 ** ((i % 48) - 30);
+  return Float32Array.from([...edges, ...random]);
+}
+
+describe("rounding activations to half (the F16-weight partner and the f16 attention)", () => {
+  it("rounds to nearest even at every edge: ties, subnormals, overflow, zeros, NaN", async () => {
+    const { memory, fn } = await rawModule();
+    const x = halfEdgeCases(4096);
+    const n = x.length;
+    const X = 65536;
+    const OUT = X + n * 4;
+    new Float32Array(memory.buffer, X, n).set(x);
+    fn.roundRows(X, n * 4, n, OUT, 0, 0, 0, 1);
+    const got = new Float32Array(memory.buffer, OUT, n);
+    for (let i = 0; i < n; i++) {
+      // even/odd order per group of 8, as the F16 kernels read halves
+      const slot = (i & ~7) + ((i & 1) << 2) + ((i & 7) >> 1);
+      const want = fp16ToFp32(fp32ToFp16(x[i]!));
+      if (Number.isNaN(want)) expect(got[slot], `x = ${x[i]}`).toBeNaN();
+      else
+        expect(Object.is(got[slot], want) || got[slot] === want, `x = ${x[i]}: ${got[slot]} vs ${want}`).toBe(
+          true,
+        );
+    }
+  });
+
+  it("storeF16 (the KV cache writes) gives every edge's half bits, eight at a time and in the tail", async () => {
+    const { memory, fn } = await rawModule();
+    const x = halfEdgeCases(4093); // not a multiple of 8: the last ones take the scalar path
+    const n = x.length;
+    const X = 65536;
+    const OUT = X + n * 4;
+    new Float32Array(memory.buffer, X, n).set(x);
+    fn.storeF16(X, OUT, n);
+    const got = new Uint16Array(memory.buffer, OUT, n);
+    for (let i = 0; i < n; i++) expect(got[i], `x = ${x[i]}`).toBe(fp32ToFp16(x[i]!));
+  });
 });
 
 describe("quantized matrix-vector products against llama.cpp's ggml_vec_dot", () => {

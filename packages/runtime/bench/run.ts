@@ -283,6 +283,23 @@ const failures = rows.flatMap((r) =>
     .map(([engine, f]) => `- ${r.model}, ${r.threads} thread(s), ${engine}: ${f.error}`),
 );
 
+/** The same proof on a 13B-shape Q4_0 (PROOF=thirteen-b tsx bench/seven-b.ts <file>), when it was run. */
+function thirteenB(): string {
+  const file = join(benchDir, "thirteen-b.json");
+  if (!existsSync(file)) return "";
+  const s = JSON.parse(readFileSync(file, "utf8"));
+  const same = s.greedy_same_prefix;
+  return `
+### A 13B-shape Q4_0 loads where the machine has the RAM
+
+\`PROOF=thirteen-b tsx bench/seven-b.ts\` on a \`cllama synth\` 13B-shape Q4_0 (${s.layers} layers, embedding ${s.embd}, vocabulary ${s.vocab}; ${(s.file_bytes / 1e9).toFixed(2)} GB), ${s.threads} threads, Node ${s.node}:
+loads in ${(s.load_ms / 1000).toFixed(1)} s into ${s.wasm_memories_mib.length} WebAssembly memories of ${s.wasm_memories_mib.join(" + ")} MiB;
+its first ${same} greedy tokens (of ${s.greedy_ours.length}) are llama.cpp's on the same file${s.margin_at_first_difference === null ? "" : ` (then a near-tie, ${s.margin_at_first_difference} apart)`};
+generation ${s.gen_tps} tok/s; peak RSS ${s.peak_rss_mib} MiB against the bound ${s.rss_bound_mib} MiB ${s.peak_rss_mib <= s.rss_bound_mib ? "✅" : "❌"} (llama.cpp: ${s.llama_cpp_peak_rss_mib} MiB);
+measured ${s.date.slice(0, 16).replace("T", " ")} UTC, load average ${s.loadavg.join(", ")}.
+`;
+}
+
 function sevenB(): string {
   const file = join(benchDir, "seven-b.json");
   if (!existsSync(file)) return "Not run yet: `pnpm --filter @cllama/runtime exec tsx bench/seven-b.ts`.";
@@ -395,5 +412,6 @@ Commands: ${[...new Set(rows.map((r) => r.command ?? command))].map((c) => `\`${
 
 ### The 7B Q4_0 loads and chats on Node 20 (issue #7 item 7)
 
-${sevenB()}`,
+${sevenB()}
+${thirteenB()}`,
 );

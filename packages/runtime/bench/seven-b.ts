@@ -12,7 +12,8 @@
  * 4. reports peak RSS beside the bound file size + KV cache + 300 MB.
  *
  *   tsx bench/seven-b.ts [model.gguf]    (THREADS=2 GREEDY=32 by default)
- * Writes .bench/runtime/seven-b.json, which bench/run.ts puts in BENCHMARKS.md.
+ * Writes .bench/runtime/seven-b.json, which bench/run.ts puts in BENCHMARKS.md. The same proof
+ * runs on other files: PROOF=thirteen-b tsx bench/seven-b.ts <13B.gguf> writes thirteen-b.json.
  */
 import { execFileSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import { benchDir, ensureModel } from "./models";
 const path = process.argv[2] ?? ensureModel("7b-q4_0");
 const threads = Number(process.env.THREADS ?? 2);
 const nGreedy = Number(process.env.GREEDY ?? 32);
+const proofName = process.env.PROOF ?? "seven-b";
 const contextSize = 512;
 const here = new URL(".", import.meta.url).pathname;
 
@@ -96,6 +98,8 @@ const result = {
   file: path,
   file_bytes: fileBytes,
   vocab: model.hparams.nVocab,
+  layers: model.hparams.nLayer,
+  embd: model.hparams.nEmbd,
   threads,
   context: contextSize,
   load_ms: Math.round(loadMs),
@@ -135,7 +139,7 @@ const result = {
   loadavg: loadavg().map((x) => +x.toFixed(2)),
   date: new Date().toISOString(),
 };
-writeFileSync(join(benchDir, "seven-b.json"), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(benchDir, `${proofName}.json`), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);
 

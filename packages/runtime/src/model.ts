@@ -18,6 +18,12 @@ export interface LoadModelOptions {
   contextSize?: number;
   /** Tokens per forward batch during prompt processing (llama.cpp's n_batch), default 512. */
   batchSize?: number;
+  /**
+   * Tokens per micro-batch of the wasm kernels (llama.cpp's n_ubatch): a batch runs through every
+   * layer this many tokens at a time. Default: as many as 48 MiB of activations hold, a multiple
+   * of 128 (the whole batch of 512 for models up to about 3B).
+   */
+  microBatchSize?: number;
   onProgress?: (progress: LoadProgress) => void;
   /** Refuse to load when weights + KV cache exceed this many bytes (default: the machine's RAM in Node). */
   memoryLimitBytes?: number;
@@ -228,6 +234,7 @@ export async function loadModel(
       const { wasm, primary } = await WasmModel.load(handle, validated, {
         threads: options.threads,
         batchSize,
+        microBatchSize: options.microBatchSize,
         contextSize,
         onProgress: options.onProgress,
       });

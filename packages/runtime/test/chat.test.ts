@@ -115,6 +115,15 @@ describe("ChatSession", () => {
         { role: "system", content: "late" },
       ]),
     ).toThrow(/message 1 has role "system"/);
+
+    // While a reply is being generated, the conversation is not to be replaced under it.
+    const pending = restored.send("fourth question");
+    expect(() => restored.restore(original.history.slice(0, 2))).toThrow(/restore\(\) called while a reply/);
+    expect(() => restored.setSystem("x")).toThrow(/setSystem\(\) called while a reply/);
+    await pending;
+    expect(restored.history.at(-2)).toEqual({ role: "user", content: "fourth question" });
+    restored.restore(original.history.slice(0, 2));
+    expect(restored.history).toHaveLength(2);
     await model.dispose();
   });
 });

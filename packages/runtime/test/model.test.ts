@@ -115,6 +115,37 @@ describe("bad input is refused before heavy work", () => {
     expect(error.code).toBe("RUNTIME_CONTEXT_TOO_LARGE");
   });
 
+  it("micro-batches: a batch split into micro-batches gives the logits of the whole batch", async () => {
+    const bytes = await synthModelBytes({
+      preset: "tiny",
+      dims: { kvHeads: 2 },
+      seed: 4,
+      type: GgmlType.Q4_0,
+    });
+    const whole = await loadModel(bytes, { contextSize: 64 });
+    const split = await loadModel(bytes, { contextSize: 64, microBatchSize: 7 });
+    const tokens = Array.from({ length: 30 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 500)));
+    const rows = [0, 6, 7, 13, 29];
+    const want = await whole.createContext().evaluate(tokens, true);
+    const ctx = split.createContext();
+    const got = await ctx.evaluate(tokens, true);
+    expect(got).toHaveLength(tokens.length);
+    for (const t of rows) {
+      let maxDiff = 0;
+      for (let j = 0; j < want[t]!.length; j++)
+        maxDiff = Math.max(maxDiff, Math.abs(got[t]![j]! - want[t]![j]!));
+      expect(maxDiff, `token ${t}`).toBeLessThan(1e-3);
+    }
+    // the cache the micro-batches wrote serves the next token as the whole batch's does
+    const [next] = await ctx.evaluate([42]);
+    const wholeCtx = whole.createContext();
+    await wholeCtx.evaluate(tokens);
+    const [wantNext] = await wholeCtx.evaluate([42]);
+    expect(next!.indexOf(Math.max(...next!))).toBe(wantNext!.indexOf(Math.max(...wantNext!)));
+    await whole.dispose();
+    await split.dispose();
+  });
+
   it("quantized synth models of every weight type: wasm kernels and reference agree", async () => {
     for (const type of [
       GgmlType.F16,

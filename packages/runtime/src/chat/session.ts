@@ -93,6 +93,7 @@ export class ChatSession {
     text: string | undefined,
     { keepConversation = false }: { keepConversation?: boolean } = {},
   ): void {
+    this.refuseWhileBusy("setSystem");
     this.system = text;
     if (!keepConversation) {
       this.messages = [];
@@ -110,6 +111,7 @@ export class ChatSession {
    * Nothing is evaluated now: the next send evaluates only what the cache does not already hold.
    */
   restore(messages: readonly ChatMessage[]): void {
+    this.refuseWhileBusy("restore");
     const [first, ...rest] = messages;
     const turns = first?.role === "system" ? rest : [...messages];
     const misplaced = turns.findIndex((m) => m.role !== "user" && m.role !== "assistant");
@@ -130,9 +132,14 @@ export class ChatSession {
     return tok.encode(text, { bos: !this.template.rendersBos && tok.addBosToken, special: true });
   }
 
-  async send(text: string, options: SendOptions = {}): Promise<SendResult> {
+  /** The conversation and the cache belong to the reply being generated until it ends. */
+  private refuseWhileBusy(method: string): void {
     if (this.busy)
-      throw new RuntimeError("RUNTIME_BAD_OPTION", "send() called while a reply is being generated");
+      throw new RuntimeError("RUNTIME_BAD_OPTION", `${method}() called while a reply is being generated`);
+  }
+
+  async send(text: string, options: SendOptions = {}): Promise<SendResult> {
+    this.refuseWhileBusy("send");
     this.busy = true;
     try {
       const conversation: ChatMessage[] = [...this.history, { role: "user", content: text }];

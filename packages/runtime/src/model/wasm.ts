@@ -37,6 +37,23 @@ interface Scratch {
 /** Rows of logits computed per output product (bounds the logits buffer). */
 const LOGIT_ROWS = 32;
 
+/**
+ * Activation bytes a micro-batch may take. A batch (llama.cpp's n_batch, 512 by default) runs as
+ * micro-batches (its n_ubatch) of as many tokens as fit, in multiples of 128 (the tokens a weight
+ * tile serves in the products): a 1.1B-shape model takes all 512 tokens at once, a 7B-shape one
+ * 128, whose activations then stay near 26 MiB instead of 100 MiB.
+ */
+const MICRO_BATCH_BYTES = 48 * 2 ** 20;
+const MICRO_BATCH_STEP = 128;
+
+/** Tokens per micro-batch for this model shape (or the whole batch if smaller). */
+function microBatchSize(h: ModelHparams, batchSize: number, requested?: number): number {
+  if (requested !== undefined) return Math.max(1, Math.min(batchSize, Math.floor(requested)));
+  const perToken = 4 * (5 * h.nEmbd + 2 * h.nHeadKv * h.headDim + 2 * h.nFf);
+  const fit = Math.floor(MICRO_BATCH_BYTES / perToken / MICRO_BATCH_STEP) * MICRO_BATCH_STEP;
+  return Math.min(batchSize, Math.max(MICRO_BATCH_STEP, fit));
+}
+
 /** A model's weights uploaded into @cllama/kernels-wasm memories, plus its contexts' caches. */
 export class WasmModel {
   private readonly free = new Map<number, WasmBackend[]>();
@@ -50,12 +67,13 @@ export class WasmModel {
     readonly layers: WasmLayer[],
     readonly scratch: Scratch,
     readonly batchSize: number,
+    readonly microBatch: number,
   ) {}
 
   /**
-   * Opens the kernels, reserves activations and the first context's KV cache in memory 0 (the
-   * weights then fill memory 0 up to the pool's scratch reserve and spill into more memories),
-   * and streams every tensor in: no JavaScript copy of the weights stays behind.
+   * Opens the kernels, reserves activations and the first context's KV cache in memory 0, and
+   * streams every tensor in (into memory 0 too for models under HOME_WEIGHTS_LIMIT, else into
+   * memories of their own, 4 GiB at most each): no JavaScript copy of the weights stays behind.
    */
   static async load(
     handle: GgufFileHandle,
@@ -63,15 +81,24 @@ export class WasmModel {
     options: {
       threads?: number;
       batchSize: number;
+      microBatchSize?: number;
       contextSize: number;
       onProgress?: (p: LoadProgress) => void;
     },
   ): Promise<{ wasm: WasmModel; primary: WasmBackend }> {
     const h = model.hparams;
     const mod = await importKernels();
-    const kernels = await mod.createKernels(options.threads ? { threads: options.threads } : {});
+    // Weights share memory 0 with the activations and caches when all of it stays far from the
+    // 4 GiB a memory holds (room is left for more contexts' caches): then no product copies its
+    // input into another memory and its output back. Larger models put their weights in memories
+    // of their own.
+    const weightsInHome = model.weightBytes + cacheBytes(h, options.contextSize) < HOME_WEIGHTS_LIMIT;
+    const kernels = await mod.createKernels({
+      ...(options.threads ? { threads: options.threads } : {}),
+      weightsInHome,
+    });
     try {
-      const nB = options.batchSize;
+      const nB = microBatchSize(h, options.batchSize, options.microBatchSize);
       const kvDim = h.nHeadKv * h.headDim;
       const f32 = (n: number) => kernels.allocF32(n);
       const scratch: Scratch = {
@@ -124,7 +151,17 @@ export class WasmModel {
       }
       const outputNorm = await vector("output_norm.weight");
       const output = h.tiedEmbeddings ? tokenEmbd : await upload("output.weight");
-      const wasm = new WasmModel(kernels, h, tokenEmbd, outputNorm, output, layers, scratch, nB);
+      const wasm = new WasmModel(
+        kernels,
+        h,
+        tokenEmbd,
+        outputNorm,
+        output,
+        layers,
+        scratch,
+        options.batchSize,
+        nB,
+      );
       return { wasm, primary: new WasmBackend(wasm, options.contextSize, caches) };
     } catch (error) {
       await kernels.dispose();
@@ -173,12 +210,20 @@ async function importKernels(): Promise<typeof import("@cllama/kernels-wasm/node
   return (await import("@cllama/kernels-wasm")) as unknown as typeof import("@cllama/kernels-wasm/node");
 }
 
+/** Below this many bytes of weights and first KV cache, weights go in memory 0 (see load). */
+const HOME_WEIGHTS_LIMIT = 2 * 2 ** 30;
+
+/** Bytes of an fp16 KV cache of contextSize cells (K and V, every layer). */
+function cacheBytes(h: ModelHparams, contextSize: number): number {
+  return 2 * h.nLayer * contextSize * h.nHeadKv * h.headDim * 2;
+}
+
 function allocateCaches(
   kernels: Kernels,
   h: ModelHparams,
   contextSize: number,
 ): { k: KBuffer[]; v: KBuffer[] } {
-  const bytes = contextSize * h.nHeadKv * h.headDim * 2;
+  const bytes = cacheBytes(h, contextSize) / (2 * h.nLayer);
   return {
     k: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
     v: Array.from({ length: h.nLayer }, () => kernels.alloc(bytes)),
@@ -197,11 +242,33 @@ export class WasmBackend implements ForwardBackend {
   ) {}
 
   evaluate(tokens: readonly number[], startPos: number, logitRows: readonly number[]): Float32Array[] {
-    const { kernels: k, hp: h, scratch: s, layers } = this.model;
     const n = tokens.length;
     if (n > this.model.batchSize) {
       throw new RuntimeError("RUNTIME_BAD_OPTION", `batch of ${n} tokens exceeds ${this.model.batchSize}`);
     }
+    const ub = this.model.microBatch;
+    if (n <= ub) return this.evaluateMicroBatch(tokens, startPos, logitRows);
+    const logits = new Map<number, Float32Array>();
+    for (let first = 0; first < n; first += ub) {
+      const rows = logitRows.filter((t) => t >= first && t < first + ub);
+      const got = this.evaluateMicroBatch(
+        tokens.slice(first, first + ub),
+        startPos + first,
+        rows.map((t) => t - first),
+      );
+      for (const [i, t] of rows.entries()) logits.set(t, got[i]!);
+    }
+    return logitRows.map((t) => logits.get(t)!);
+  }
+
+  /** One micro-batch (at most microBatch tokens) through every layer. */
+  private evaluateMicroBatch(
+    tokens: readonly number[],
+    startPos: number,
+    logitRows: readonly number[],
+  ): Float32Array[] {
+    const { kernels: k, hp: h, scratch: s, layers } = this.model;
+    const n = tokens.length;
     const kvDim = h.nHeadKv * h.headDim;
     const row = (buf: KBuffer, t: number, width: number) => k.view(buf, t * width * 4, width * 4);
     for (let t = 0; t < n; t++) k.dequantizeRows(this.model.tokenEmbd, tokens[t]!, 1, row(s.x, t, h.nEmbd));
