@@ -1,14 +1,20 @@
-// Matrix x matrix for prompt processing: each group of four weight rows is unpacked once into
-// i16 lanes (with offsets and, for the K-quants, the integer group scales folded in), then reused
-// for a tile of up to 64 tokens: per token and 32 weights only loads and i32x4.dot_i16x8_s remain.
+// Matrix x matrix for prompt processing: each group of eight (or, last, four) weight rows is
+// unpacked once into i16 lanes (with offsets and, for the K-quants, the integer group scales
+// folded in), then reused for a tile of up to 128 tokens, four tokens per pass.
 //
-// Tile layout (per thread scratch), n columns, four rows:
+// Unpacked 4-row tile (unpackRow; per thread scratch), n columns:
 //   q16: for each group g of 16 columns, rows 0..3, each 8 even then 8 odd i16  (g*128 + r*32)
 //   then, blocks of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): per block d f32x4, m f32x4       (32 bytes)
 //         super-blocks (K-quants): per super-block d f32x4, dmin f32x4, mins i32[4][16] (288 bytes)
+// Rows in lanes (rowsToLanes, in place): each group's 4 x 8 i32 column pairs become 8 x 4, so one
+// vector holds one column pair (the activations' i32 slot p) of the four rows; the mins become
+// i16 pairs of groups in the same order (minsToLanes). The 8-row tile (rowsToLanes8, unpack8)
+// puts the vectors of rows 0-3 and 4-7 of each pair side by side (32 bytes per pair), then the
+// scales of rows 0-3 and 4-7 per block. Token quads (interleave): per block, each column pair
+// of the four tokens (16 bytes), then their scales.
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
-import { gatherHalves, hsum4i } from "./simd";
+import { gatherHalves } from "./simd";
 import { blockBytes, q6x4V, X4, x4Header } from "./x4";
 
 // @ts-ignore: decorator
@@ -272,209 +278,492 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
   }
 }
 
-// ---------------------------------------------------------------- one token against a tile
+// ---------------------------------------------------------------- four tokens against a tile
 
-// @ts-ignore: decorator
-@inline
-function rowDot32(q: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const s0 = i32x4.dot_i16x8_s(v128.load(q), a0);
-  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), a1);
-  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), a2);
-  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), a3);
-  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
-}
-
-function tokenBlock32(tile: usize, act: usize, n: i32, tmp: usize): v128 {
-  const nb = n >> 5;
-  const sc = tile + ((n as usize) << 3);
-  const dA = act + ((n as usize) << 1);
-  const sA = dA + ((nb as usize) << 2);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const a = act + ((b as usize) << 6);
-    const a0 = v128.load(a);
-    const a1 = v128.load(a, 16);
-    const a2 = v128.load(a, 32);
-    const a3 = v128.load(a, 48);
-    const q = tile + ((b as usize) << 8);
-    // A loop (which V8 unrolls row after row) instead of four inlined rows: see x4.ts.
-    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot32(q + r, a0, a1, a2, a3));
-    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
-    const s = sc + ((b as usize) << 5);
-    const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-    const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
-    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), m));
+/**
+ * Rows into lanes: unpackRow writes, per group of 16 columns, each row's 8 i32 pairs (even/odd
+ * order) one row after the other; this turns each group's 4 x 8 pairs into 8 x 4, so that one
+ * vector holds the same column pair of the four rows. A dot with that pair of the activation
+ * broadcast (v128.load32_splat) then gives the four rows' sums in its lanes: no horizontal sums.
+ */
+function rowsToLanes(tile: usize, n: i32, block32: bool): void {
+  if (!block32) for (let b = 0; b < n >> 8; b++) minsToLanes(tile + ((n as usize) << 3) + (b as usize) * 288 + 32);
+  for (let g = 0; g < n >> 4; g++) {
+    const p = tile + ((g as usize) << 7);
+    const a = v128.load(p);
+    const b = v128.load(p, 32);
+    const c = v128.load(p, 64);
+    const d = v128.load(p, 96);
+    const e = v128.load(p, 16);
+    const f = v128.load(p, 48);
+    const h = v128.load(p, 80);
+    const k = v128.load(p, 112);
+    transpose4(p, a, b, c, d);
+    transpose4(p + 64, e, f, h, k);
   }
-  return acc;
 }
 
 // @ts-ignore: decorator
 @inline
-function rowDot32At(q: usize, a: usize): v128 {
-  const s0 = i32x4.dot_i16x8_s(v128.load(q), v128.load(a));
-  const s1 = i32x4.dot_i16x8_s(v128.load(q, 16), v128.load(a, 16));
-  const s2 = i32x4.dot_i16x8_s(v128.load(q, 128), v128.load(a, 32));
-  const s3 = i32x4.dot_i16x8_s(v128.load(q, 144), v128.load(a, 48));
-  return i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3));
-}
-
-// @ts-ignore: decorator
-@inline
-function combine32(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32, withMin: bool): v128 {
-  const dA = act + ((n as usize) << 1);
-  const sA = dA + (((n >> 5) as usize) << 2);
-  const d = f32x4.mul(v128.load(s), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
-  const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), d);
-  // Without a min (Q4_0, Q5_0, Q8_0) the min term is a zero: adding it changes no bit (acc starts at +0).
-  if (!withMin) return f32x4.add(acc, x);
-  const m = f32x4.mul(v128.load(s, 16), f32x4.splat(load<f32>(sA + ((b as usize) << 2))));
-  return f32x4.add(acc, f32x4.add(x, m));
+function transpose4(o: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 48);
 }
 
 /**
- * Two tokens against a block-32 tile: each weight vector loaded once serves both (the tile is
- * the part that does not fit in registers). The results go to tmp + 128 and tmp + 144.
+ * A K-quant tile's per-row mins (i32[4][16] at m, as unpackRow writes them) as i16 pairs in the
+ * rows-in-lanes order: vector k holds groups 2k, 2k+1 of rows 0..3 (mins <= 63).
  */
-function tokenPair32(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize, withMin: bool): void {
-  const nb = n >> 5;
-  const sc = tile + ((n as usize) << 3);
-  let accA = f32x4.splat(0);
-  let accB = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const aA = actA + ((b as usize) << 6);
-    const aB = actB + ((b as usize) << 6);
-    const q = tile + ((b as usize) << 8);
-    // both tokens' activation vectors loaded once for the four rows
-    const xa0 = v128.load(aA);
-    const xa1 = v128.load(aA, 16);
-    const xa2 = v128.load(aA, 32);
-    const xa3 = v128.load(aA, 48);
-    const xb0 = v128.load(aB);
-    const xb1 = v128.load(aB, 16);
-    const xb2 = v128.load(aB, 32);
-    const xb3 = v128.load(aB, 48);
-    for (let r: usize = 0; r < 128; r += 32) {
-      const w0 = v128.load(q + r);
-      const w1 = v128.load(q + r, 16);
-      const w2 = v128.load(q + r, 128);
-      const w3 = v128.load(q + r, 144);
-      const sA = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, xa0), i32x4.dot_i16x8_s(w1, xa1)),
-        i32x4.add(i32x4.dot_i16x8_s(w2, xa2), i32x4.dot_i16x8_s(w3, xa3)),
-      );
-      const sB = i32x4.add(
-        i32x4.add(i32x4.dot_i16x8_s(w0, xb0), i32x4.dot_i16x8_s(w1, xb1)),
-        i32x4.add(i32x4.dot_i16x8_s(w2, xb2), i32x4.dot_i16x8_s(w3, xb3)),
-      );
-      v128.store(tmp + (r >> 1), sA);
-      v128.store(tmp + (r >> 1), sB, 64);
+function minsToLanes(m: usize): void {
+  const r0a = i16x8.narrow_i32x4_s(v128.load(m), v128.load(m, 16));
+  const r0b = i16x8.narrow_i32x4_s(v128.load(m, 32), v128.load(m, 48));
+  const r1a = i16x8.narrow_i32x4_s(v128.load(m, 64), v128.load(m, 80));
+  const r1b = i16x8.narrow_i32x4_s(v128.load(m, 96), v128.load(m, 112));
+  const r2a = i16x8.narrow_i32x4_s(v128.load(m, 128), v128.load(m, 144));
+  const r2b = i16x8.narrow_i32x4_s(v128.load(m, 160), v128.load(m, 176));
+  const r3a = i16x8.narrow_i32x4_s(v128.load(m, 192), v128.load(m, 208));
+  const r3b = i16x8.narrow_i32x4_s(v128.load(m, 224), v128.load(m, 240));
+  transpose4(m, r0a, r1a, r2a, r3a);
+  transpose4(m + 64, r0b, r1b, r2b, r3b);
+}
+
+/**
+ * Four tokens against a block-32 tile in the rows-in-lanes layout, their activations interleaved
+ * by interleave32 (aq: one quad): per column pair one tile load serves the four tokens, whose
+ * pairs sit in one 16-byte run (a single pointer for the four). Integer sums per (row, token) in
+ * the lanes of four i32x4 over a block, then one float multiply-add per block and token.
+ * Results at tmp + 0, 16, 32, 48.
+ */
+function quad32(tile: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
+  let sp = tile + ((n as usize) << 3);
+  let q = tile;
+  let a = aq;
+  const qEnd = sp;
+  let f0 = f32x4.splat(0);
+  let f1 = f32x4.splat(0);
+  let f2 = f32x4.splat(0);
+  let f3 = f32x4.splat(0);
+  // Pointers bumped rather than indexes: V8 keeps the loop to one address add per stream.
+  while (q < qEnd) {
+    let s0 = i32x4.splat(0);
+    let s1 = i32x4.splat(0);
+    let s2 = i32x4.splat(0);
+    let s3 = i32x4.splat(0);
+    const qe = q + 256;
+    do {
+      const w = v128.load(q);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w, v128.load32_splat(a)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 4)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 8)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w, v128.load32_splat(a, 12)));
+      q += 16;
+      a += 16;
+    } while (q < qe);
+    // a: the quad's four d, then four s
+    const dW = v128.load(sp);
+    const x0 = f32x4.mul(f32x4.convert_i32x4_s(s0), f32x4.mul(dW, v128.load32_splat(a)));
+    const x1 = f32x4.mul(f32x4.convert_i32x4_s(s1), f32x4.mul(dW, v128.load32_splat(a, 4)));
+    const x2 = f32x4.mul(f32x4.convert_i32x4_s(s2), f32x4.mul(dW, v128.load32_splat(a, 8)));
+    const x3 = f32x4.mul(f32x4.convert_i32x4_s(s3), f32x4.mul(dW, v128.load32_splat(a, 12)));
+    if (withMin) {
+      // acc + (x + m), as the matrix x vector kernels add them
+      const mW = v128.load(sp, 16);
+      f0 = f32x4.add(f0, f32x4.add(x0, f32x4.mul(mW, v128.load32_splat(a, 16))));
+      f1 = f32x4.add(f1, f32x4.add(x1, f32x4.mul(mW, v128.load32_splat(a, 20))));
+      f2 = f32x4.add(f2, f32x4.add(x2, f32x4.mul(mW, v128.load32_splat(a, 24))));
+      f3 = f32x4.add(f3, f32x4.add(x3, f32x4.mul(mW, v128.load32_splat(a, 28))));
+    } else {
+      f0 = f32x4.add(f0, x0);
+      f1 = f32x4.add(f1, x1);
+      f2 = f32x4.add(f2, x2);
+      f3 = f32x4.add(f3, x3);
     }
-    const s = sc + ((b as usize) << 5);
-    accA = combine32(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b, withMin);
-    accB = combine32(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b, withMin);
+    a += 32;
+    sp += 32;
   }
-  v128.store(tmp, accA, 128);
-  v128.store(tmp, accB, 144);
+  v128.store(tmp, f0);
+  v128.store(tmp, f1, 16);
+  v128.store(tmp, f2, 32);
+  v128.store(tmp, f3, 48);
 }
 
+/** Bytes of one block of a token quad's interleaved Q8 activations: 16 pairs x 4 tokens, d[4], s[4]. */
+const QB32: usize = 288;
+/** Bytes of one super-block of a token quad's interleaved Q8K activations: 128 pairs x 4, d[4], 8 bsum pairs x 4. */
+const QBK: usize = 2192;
+
+/**
+ * The Q8 (block32) or Q8K activations of tokens a0..a3 (their rows) interleaved into one quad at
+ * o: per block, for each column pair the four tokens' i32 pairs in a row, then the scales.
+ */
+function interleave(block32: bool, a0: usize, a1: usize, a2: usize, a3: usize, n: i32, o: usize): void {
+  const pairs = (n >> 1) as usize; // i32 pairs per row
+  const per: usize = block32 ? 16 : 128; // pairs per block
+  const qb = block32 ? QB32 : QBK;
+  for (let i: usize = 0, ob = o; i < pairs; i += per, ob += qb) {
+    for (let k: usize = 0; k < per; k += 4) {
+      const src = i + k;
+      transpose4(ob + (k << 4), v128.load(a0 + (src << 2)), v128.load(a1 + (src << 2)), v128.load(a2 + (src << 2)), v128.load(a3 + (src << 2)));
+    }
+  }
+  const nb = (block32 ? n >> 5 : n >> 8) as usize;
+  const dOff = (n as usize) << 1;
+  for (let b: usize = 0; b < nb; b++) {
+    const ob = o + b * qb + (per << 4);
+    const db = dOff + (b << 2);
+    store<f32>(ob, load<f32>(a0 + db));
+    store<f32>(ob, load<f32>(a1 + db), 4);
+    store<f32>(ob, load<f32>(a2 + db), 8);
+    store<f32>(ob, load<f32>(a3 + db), 12);
+    if (block32) {
+      const sb = db + (nb << 2);
+      store<f32>(ob, load<f32>(a0 + sb), 16);
+      store<f32>(ob, load<f32>(a1 + sb), 20);
+      store<f32>(ob, load<f32>(a2 + sb), 24);
+      store<f32>(ob, load<f32>(a3 + sb), 28);
+    } else {
+      // group sums (|sum| <= 16 * 127) as i16 pairs, four tokens per pair as the quants
+      const bb = dOff + (nb << 2) + (b << 6);
+      transpose4(ob + 16,
+        i16x8.narrow_i32x4_s(v128.load(a0 + bb), v128.load(a0 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a1 + bb), v128.load(a1 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a2 + bb), v128.load(a2 + bb, 16)),
+        i16x8.narrow_i32x4_s(v128.load(a3 + bb), v128.load(a3 + bb, 16)));
+      transpose4(ob + 80,
+        i16x8.narrow_i32x4_s(v128.load(a0 + bb, 32), v128.load(a0 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a1 + bb, 32), v128.load(a1 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a2 + bb, 32), v128.load(a2 + bb, 48)),
+        i16x8.narrow_i32x4_s(v128.load(a3 + bb, 32), v128.load(a3 + bb, 48)));
+    }
+  }
+}
+
+/** The K-quant tile's float combine of one super-block for token j of a quad (a: its super-block). */
 // @ts-ignore: decorator
 @inline
-function rowDot256(q: usize, a: usize): v128 {
-  let s0 = i32x4.splat(0);
-  let s1 = i32x4.splat(0);
-  for (let g = 0; g < 16; g += 2) {
-    const qg = q + ((g as usize) << 7);
-    const ag = a + ((g as usize) << 5);
-    s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg), v128.load(ag)), i32x4.dot_i16x8_s(v128.load(qg, 16), v128.load(ag, 16))));
-    s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(v128.load(qg, 128), v128.load(ag, 32)), i32x4.dot_i16x8_s(v128.load(qg, 144), v128.load(ag, 48))));
-  }
-  return i32x4.add(s0, s1);
-}
-
-// @ts-ignore: decorator
-@inline
-function minsDot(m: usize, bs: usize): v128 {
-  let s = i32x4.mul(v128.load(m), v128.load(bs));
-  s = i32x4.add(s, i32x4.mul(v128.load(m, 16), v128.load(bs, 16)));
-  s = i32x4.add(s, i32x4.mul(v128.load(m, 32), v128.load(bs, 32)));
-  return i32x4.add(s, i32x4.mul(v128.load(m, 48), v128.load(bs, 48)));
-}
-
-function tokenSuper(tile: usize, act: usize, n: i32, tmp: usize): v128 {
-  const nk = n >> 8;
-  const sc = tile + ((n as usize) << 3);
-  const dA = act + ((n as usize) << 1);
-  const bA = dA + ((nk as usize) << 2);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nk; b++) {
-    const q = tile + ((b as usize) << 11);
-    const a = act + ((b as usize) << 9);
-    for (let r: usize = 0; r < 128; r += 32) v128.store(tmp + (r >> 1), rowDot256(q + r, a));
-    const sumi = hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
-    const s = sc + (b as usize) * 288;
-    const bs = bA + ((b as usize) << 6);
-    const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
-    const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-    const d = f32x4.mul(v128.load(s), da);
-    const dm = f32x4.mul(v128.load(s, 16), da);
-    acc = f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
-  }
-  return acc;
-}
-
-/** The K-quant tile's float combine of one super-block for one token (see tokenSuper). */
-// @ts-ignore: decorator
-@inline
-function combineSuper(acc: v128, sumi: v128, s: usize, act: usize, n: i32, b: i32): v128 {
-  const nk = n >> 8;
-  const dA = act + ((n as usize) << 1);
-  const bs = dA + ((nk as usize) << 2) + ((b as usize) << 6);
-  const summ = hsum4i(minsDot(s + 32, bs), minsDot(s + 96, bs), minsDot(s + 160, bs), minsDot(s + 224, bs));
-  const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-  const d = f32x4.mul(v128.load(s), da);
+function combineSuper(acc: v128, sumi: v128, s: usize, a: usize, j: usize, mins: bool): v128 {
+  const da = v128.load32_splat(a + 2048 + (j << 2));
+  const x = f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(v128.load(s), da));
+  // Q6_K and Q3_K have no mins (all zero): x - 0 is x, bit for bit.
+  if (!mins) return f32x4.add(acc, x);
+  // mins and activation group sums as i16 pairs (minsToLanes, interleave): eight dots
+  const bs = a + 2064 + (j << 2);
+  let summ = i32x4.dot_i16x8_s(v128.load(s, 32), v128.load32_splat(bs));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 48), v128.load32_splat(bs, 16)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 64), v128.load32_splat(bs, 32)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 80), v128.load32_splat(bs, 48)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 96), v128.load32_splat(bs, 64)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 112), v128.load32_splat(bs, 80)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 128), v128.load32_splat(bs, 96)));
+  summ = i32x4.add(summ, i32x4.dot_i16x8_s(v128.load(s, 144), v128.load32_splat(bs, 112)));
   const dm = f32x4.mul(v128.load(s, 16), da);
-  return f32x4.add(acc, f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(sumi), d), f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
+  return f32x4.add(acc, f32x4.sub(x, f32x4.mul(f32x4.convert_i32x4_s(summ), dm)));
 }
 
-/** tokenSuper for two tokens at once (each tile vector loaded once); results at tmp + 128 and + 144. */
-function tokenSuperPair(tile: usize, actA: usize, actB: usize, n: i32, tmp: usize): void {
+/** quad32 for the K-quant tiles: integer sums over a whole super-block. Results at tmp + 0..48. */
+function quadSuper(tile: usize, aq: usize, n: i32, tmp: usize, mins: bool): void {
   const nk = n >> 8;
   const sc = tile + ((n as usize) << 3);
-  let accA = f32x4.splat(0);
-  let accB = f32x4.splat(0);
+  let f0 = f32x4.splat(0);
+  let f1 = f32x4.splat(0);
+  let f2 = f32x4.splat(0);
+  let f3 = f32x4.splat(0);
   for (let b = 0; b < nk; b++) {
     const q = tile + ((b as usize) << 11);
-    const aA = actA + ((b as usize) << 9);
-    const aB = actB + ((b as usize) << 9);
-    for (let r: usize = 0; r < 128; r += 32) {
-      let sA = i32x4.splat(0);
-      let sB = i32x4.splat(0);
-      for (let g: usize = 0; g < 16; g += 2) {
-        const qg = q + r + (g << 7);
-        const w0 = v128.load(qg);
-        const w1 = v128.load(qg, 16);
-        const w2 = v128.load(qg, 128);
-        const w3 = v128.load(qg, 144);
-        const ga = aA + (g << 5);
-        const gb = aB + (g << 5);
-        sA = i32x4.add(sA, i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(ga)), i32x4.dot_i16x8_s(w1, v128.load(ga, 16))),
-          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(ga, 32)), i32x4.dot_i16x8_s(w3, v128.load(ga, 48))),
-        ));
-        sB = i32x4.add(sB, i32x4.add(
-          i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(gb)), i32x4.dot_i16x8_s(w1, v128.load(gb, 16))),
-          i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(gb, 32)), i32x4.dot_i16x8_s(w3, v128.load(gb, 48))),
-        ));
-      }
-      v128.store(tmp + (r >> 1), sA);
-      v128.store(tmp + (r >> 1), sB, 64);
+    const a = aq + (b as usize) * QBK;
+    let s0 = i32x4.splat(0);
+    let s1 = i32x4.splat(0);
+    let s2 = i32x4.splat(0);
+    let s3 = i32x4.splat(0);
+    for (let p: usize = 0; p < 2048; p += 32) {
+      const x = a + p;
+      const w0 = v128.load(q + p);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w0, v128.load32_splat(x)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 4)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 8)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w0, v128.load32_splat(x, 12)));
+      const w1 = v128.load(q + p, 16);
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 16)));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 20)));
+      s2 = i32x4.add(s2, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 24)));
+      s3 = i32x4.add(s3, i32x4.dot_i16x8_s(w1, v128.load32_splat(x, 28)));
     }
     const s = sc + (b as usize) * 288;
-    accA = combineSuper(accA, hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48)), s, actA, n, b);
-    accB = combineSuper(accB, hsum4i(v128.load(tmp, 64), v128.load(tmp, 80), v128.load(tmp, 96), v128.load(tmp, 112)), s, actB, n, b);
+    f0 = combineSuper(f0, s0, s, a, 0, mins);
+    f1 = combineSuper(f1, s1, s, a, 1, mins);
+    f2 = combineSuper(f2, s2, s, a, 2, mins);
+    f3 = combineSuper(f3, s3, s, a, 3, mins);
   }
-  v128.store(tmp, accA, 128);
-  v128.store(tmp, accB, 144);
+  v128.store(tmp, f0);
+  v128.store(tmp, f1, 16);
+  v128.store(tmp, f2, 32);
+  v128.store(tmp, f3, 48);
+}
+
+// ---------------------------------------------------------------- eight rows, four tokens
+
+// @ts-ignore: decorator
+@inline
+function transpose4x32(o: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 32);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 64);
+  v128.store(o, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 96);
+}
+
+/**
+ * Two unpacked 4-row tiles (rows 0-3 at ta, 4-7 at tb, as unpackRow leaves them) into one 8-row
+ * tile at o: per column pair the rows-in-lanes vector of rows 0-3, then that of rows 4-7 (32
+ * bytes), followed by the scales, per block (or super-block) those of ta then those of tb.
+ */
+function rowsToLanes8(ta: usize, tb: usize, o: usize, n: i32, block32: bool): void {
+  if (!block32) {
+    for (let b = 0; b < n >> 8; b++) {
+      minsToLanes(ta + ((n as usize) << 3) + (b as usize) * 288 + 32);
+      minsToLanes(tb + ((n as usize) << 3) + (b as usize) * 288 + 32);
+    }
+  }
+  for (let g: usize = 0; g < ((n >> 4) as usize); g++) {
+    const pa = ta + (g << 7);
+    const pb = tb + (g << 7);
+    const po = o + (g << 8);
+    transpose4x32(po, v128.load(pa), v128.load(pa, 32), v128.load(pa, 64), v128.load(pa, 96));
+    transpose4x32(po + 128, v128.load(pa, 16), v128.load(pa, 48), v128.load(pa, 80), v128.load(pa, 112));
+    transpose4x32(po + 16, v128.load(pb), v128.load(pb, 32), v128.load(pb, 64), v128.load(pb, 96));
+    transpose4x32(po + 144, v128.load(pb, 16), v128.load(pb, 48), v128.load(pb, 80), v128.load(pb, 112));
+  }
+  const off = (n as usize) << 3;
+  const sa = ta + off;
+  const sb = tb + off;
+  const so = o + (off << 1);
+  const per: usize = block32 ? 32 : 288;
+  const cnt = (block32 ? n >> 5 : n >> 8) as usize;
+  for (let b: usize = 0; b < cnt; b++) {
+    for (let j: usize = 0; j < per; j += 16) {
+      v128.store(so + b * (per << 1) + j, v128.load(sa + b * per + j));
+      v128.store(so + b * (per << 1) + per + j, v128.load(sb + b * per + j));
+    }
+  }
+}
+
+/**
+ * Q4_0 / Q8_0 in the x4 layout straight into an 8-row tile (two x4 groups at gA and gB): a 4x4
+ * transpose of the four rows' 32-bit words gives vectors whose lane r holds row r's bytes
+ * 4k..4k+3, and masks and shifts of those as i16 lanes are the rows-in-lanes pairs (columns
+ * 4k, 4k+2 | 4k+1, 4k+3 | and 16 further for Q4_0's high nibbles), in the activations' order.
+ */
+function unpack8(type: i32, gA: usize, gB: usize, stride: usize, n: i32, o: usize): void {
+  const nb = (n >> 5) as usize;
+  const m4 = i16x8.splat(0x0f);
+  const k8 = i16x8.splat(8);
+  const so = o + ((n as usize) << 4);
+  for (let h: usize = 0; h < 32; h += 16) {
+    const G = h ? gB : gA;
+    for (let b: usize = 0; b < nb; b++) {
+      const blk = G + b * stride;
+      const s = so + (b << 6) + (h << 1);
+      v128.store(s, f16x4ToF32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(blk))));
+      v128.store(s, f32x4.splat(0), 16);
+      const out = o + (b << 9) + h;
+      if (type == 2) {
+        for (let k: usize = 0; k < 4; k++) {
+          // lane r: row r's bytes 4k..4k+3 (rows 16 bytes apart)
+          let t = v128.load32_zero(blk + 8 + (k << 2));
+          t = v128.load32_lane(blk + 24 + (k << 2), t, 1);
+          t = v128.load32_lane(blk + 40 + (k << 2), t, 2);
+          t = v128.load32_lane(blk + 56 + (k << 2), t, 3);
+          const ok = out + (k << 5);
+          v128.store(ok, i16x8.sub(v128.and(t, m4), k8));
+          v128.store(ok, i16x8.sub(v128.and(i16x8.shr_u(t, 8), m4), k8), 128);
+          v128.store(ok, i16x8.sub(v128.and(i16x8.shr_u(t, 4), m4), k8), 256);
+          v128.store(ok, i16x8.sub(i16x8.shr_u(t, 12), k8), 384);
+        }
+      } else {
+        for (let k: usize = 0; k < 8; k++) {
+          // rows 32 bytes apart; words 0-3 are group 0, 4-7 group 1
+          let t = v128.load32_zero(blk + 8 + (k << 2));
+          t = v128.load32_lane(blk + 40 + (k << 2), t, 1);
+          t = v128.load32_lane(blk + 72 + (k << 2), t, 2);
+          t = v128.load32_lane(blk + 104 + (k << 2), t, 3);
+          const ok = out + ((k >> 2) << 8) + ((k & 3) << 5);
+          v128.store(ok, i16x8.shr_s(i16x8.shl(t, 8), 8));
+          v128.store(ok, i16x8.shr_s(t, 8), 128);
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function acc8(f: usize, s: v128, d: v128, x: v128): void {
+  v128.store(f, f32x4.add(v128.load(f), f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, x))));
+}
+
+// @ts-ignore: decorator
+@inline
+function acc8m(f: usize, s: v128, d: v128, x: v128, m: v128, y: v128): void {
+  v128.store(f, f32x4.add(v128.load(f), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, x)), f32x4.mul(m, y))));
+}
+
+/**
+ * Eight rows (an 8-row tile of rowsToLanes8 at q) against a token quad: each broadcast activation
+ * pair serves two tile vectors. Float sums in tmp: token t's rows 0-3 at tmp + 32t, rows 4-7 at
+ * tmp + 32t + 16.
+ */
+function oct32(q: usize, aq: usize, n: i32, tmp: usize, withMin: bool): void {
+  let sp = q + ((n as usize) << 4);
+  const qEnd = sp;
+  let a = aq;
+  for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
+  while (q < qEnd) {
+    // the first pair starts the sums (no adds to zero)
+    const va = v128.load(q);
+    const vb = v128.load(q, 16);
+    const x0 = v128.load32_splat(a);
+    let a0 = i32x4.dot_i16x8_s(va, x0);
+    let b0 = i32x4.dot_i16x8_s(vb, x0);
+    const x1 = v128.load32_splat(a, 4);
+    let a1 = i32x4.dot_i16x8_s(va, x1);
+    let b1 = i32x4.dot_i16x8_s(vb, x1);
+    const x2 = v128.load32_splat(a, 8);
+    let a2 = i32x4.dot_i16x8_s(va, x2);
+    let b2 = i32x4.dot_i16x8_s(vb, x2);
+    const x3 = v128.load32_splat(a, 12);
+    let a3 = i32x4.dot_i16x8_s(va, x3);
+    let b3 = i32x4.dot_i16x8_s(vb, x3);
+    const qe = q + 512;
+    q += 32;
+    a += 16;
+    do {
+      const wa = v128.load(q);
+      const wb = v128.load(q, 16);
+      let x = v128.load32_splat(a);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, x));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 4);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, x));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 8);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wa, x));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 12);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wa, x));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wb, x));
+      q += 32;
+      a += 16;
+    } while (q < qe);
+    // a: the quad's four d, then four s; sp: rows 0-3's d (and m), then rows 4-7's
+    const dA = v128.load(sp);
+    const dB = v128.load(sp, 32);
+    if (withMin) {
+      const mA = v128.load(sp, 16);
+      const mB = v128.load(sp, 48);
+      let x = v128.load32_splat(a);
+      let y = v128.load32_splat(a, 16);
+      acc8m(tmp, a0, dA, x, mA, y);
+      acc8m(tmp + 16, b0, dB, x, mB, y);
+      x = v128.load32_splat(a, 4);
+      y = v128.load32_splat(a, 20);
+      acc8m(tmp + 32, a1, dA, x, mA, y);
+      acc8m(tmp + 48, b1, dB, x, mB, y);
+      x = v128.load32_splat(a, 8);
+      y = v128.load32_splat(a, 24);
+      acc8m(tmp + 64, a2, dA, x, mA, y);
+      acc8m(tmp + 80, b2, dB, x, mB, y);
+      x = v128.load32_splat(a, 12);
+      y = v128.load32_splat(a, 28);
+      acc8m(tmp + 96, a3, dA, x, mA, y);
+      acc8m(tmp + 112, b3, dB, x, mB, y);
+    } else {
+      let x = v128.load32_splat(a);
+      acc8(tmp, a0, dA, x);
+      acc8(tmp + 16, b0, dB, x);
+      x = v128.load32_splat(a, 4);
+      acc8(tmp + 32, a1, dA, x);
+      acc8(tmp + 48, b1, dB, x);
+      x = v128.load32_splat(a, 8);
+      acc8(tmp + 64, a2, dA, x);
+      acc8(tmp + 80, b2, dB, x);
+      x = v128.load32_splat(a, 12);
+      acc8(tmp + 96, a3, dA, x);
+      acc8(tmp + 112, b3, dB, x);
+    }
+    a += 32;
+    sp += 64;
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function accSuper(f: usize, sumi: v128, s: usize, ab: usize, j: usize, mins: bool): void {
+  v128.store(f, combineSuper(v128.load(f), sumi, s, ab, j, mins));
+}
+
+/** oct32 for the K-quant tiles (integer sums over a super-block). Results as oct32's. */
+function octSuper(q: usize, aq: usize, n: i32, tmp: usize, mins: bool): void {
+  let sp = q + ((n as usize) << 4);
+  const qEnd = sp;
+  let ab = aq;
+  for (let j: usize = 0; j < 128; j += 16) v128.store(tmp + j, f32x4.splat(0));
+  while (q < qEnd) {
+    // the first pair starts the sums (no adds to zero)
+    const va = v128.load(q);
+    const vb = v128.load(q, 16);
+    const x0 = v128.load32_splat(ab);
+    let a0 = i32x4.dot_i16x8_s(va, x0);
+    let b0 = i32x4.dot_i16x8_s(vb, x0);
+    const x1 = v128.load32_splat(ab, 4);
+    let a1 = i32x4.dot_i16x8_s(va, x1);
+    let b1 = i32x4.dot_i16x8_s(vb, x1);
+    const x2 = v128.load32_splat(ab, 8);
+    let a2 = i32x4.dot_i16x8_s(va, x2);
+    let b2 = i32x4.dot_i16x8_s(vb, x2);
+    const x3 = v128.load32_splat(ab, 12);
+    let a3 = i32x4.dot_i16x8_s(va, x3);
+    let b3 = i32x4.dot_i16x8_s(vb, x3);
+    const qe = q + 4096;
+    q += 32;
+    let a = ab + 16;
+    do {
+      const wa = v128.load(q);
+      const wb = v128.load(q, 16);
+      let x = v128.load32_splat(a);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, x));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 4);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, x));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 8);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wa, x));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(wb, x));
+      x = v128.load32_splat(a, 12);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wa, x));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(wb, x));
+      q += 32;
+      a += 16;
+    } while (q < qe);
+    accSuper(tmp, a0, sp, ab, 0, mins);
+    accSuper(tmp + 16, b0, sp + 288, ab, 0, mins);
+    accSuper(tmp + 32, a1, sp, ab, 1, mins);
+    accSuper(tmp + 48, b1, sp + 288, ab, 1, mins);
+    accSuper(tmp + 64, a2, sp, ab, 2, mins);
+    accSuper(tmp + 80, b2, sp + 288, ab, 2, mins);
+    accSuper(tmp + 96, a3, sp, ab, 3, mins);
+    accSuper(tmp + 112, b3, sp + 288, ab, 3, mins);
+    ab += QBK;
+    sp += 576;
+  }
 }
 
 /** y[t][r..r+4) = res, clipped at row r1. */
@@ -515,45 +804,82 @@ export function matmulTiled(
   r0: i32,
   r1: i32,
 ): void {
-  const TT = 64;
-  const tmp = tile + (tileBytes(type & ~X4, n) as usize);
+  const TT = 128;
   const x4 = (type & X4) != 0;
   type &= ~X4;
+  const tb1 = tileBytes(type, n) as usize;
+  // Scratch: two unpacked 4-row tiles, an 8-row tile, 128 bytes of results, the token quads.
+  const tileB = tile + tb1;
+  const tile8 = tileB + tb1;
+  const tmp = tile8 + (tb1 << 1);
+  const actT = tmp + 128;
   const block32 = isBlock32(type);
   const hb = x4Header(type) as usize;
   const bs = blockBytes(type) as usize;
   const x4Rows = x4 ? rows & ~3 : 0;
+  const quadBytes = (block32 ? (n >> 5) * (QB32 as i32) : (n >> 8) * (QBK as i32)) as usize;
+  const withMin = type == 3 || type == 7;
   for (let tb = 0; tb < nTok; tb += TT) {
     const te = min(tb + TT, nTok);
-    for (let r = r0; r < r1; r += 4) {
-      for (let i = 0; i < 4; i++) {
+    // This tile's tokens, four by four, interleaved (a tail of 1-3 tokens repeats its last one).
+    for (let t = tb; t < te; t += 4) {
+      const a0 = act + (t as usize) * actStride;
+      const a1 = act + (min(t + 1, te - 1) as usize) * actStride;
+      const a2 = act + (min(t + 2, te - 1) as usize) * actStride;
+      const a3 = act + (min(t + 3, te - 1) as usize) * actStride;
+      interleave(block32, a0, a1, a2, a3, n, actT + (((t - tb) >> 2) as usize) * quadBytes);
+    }
+    for (let r = r0; r < r1; ) {
+      // Eight rows at a time (rows past r1 repeat the last one), four for a last group of four.
+      const eight = r1 - r > 4;
+      const nr = eight ? 8 : 4;
+      if (eight && (type == 2 || type == 8) && r + 8 <= x4Rows && r + 8 <= r1) {
+        const gA = w + (r as usize) * rowBytes;
+        unpack8(type, gA, gA + (rowBytes << 2), bs << 2, n, tile8);
+      } else for (let i = 0; i < nr; i++) {
         const row = min(r + i, r1 - 1);
         const p = w + (row as usize) * rowBytes;
+        const t = i < 4 ? tile : tileB;
         if (row < x4Rows) {
           const G = w + ((row & ~3) as usize) * rowBytes;
           const j = (row & 3) as usize;
-          unpackRow(type, p, n, tile, i, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
+          unpackRow(type, p, n, t, i & 3, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
         } else {
-          unpackRow(type, p, n, tile, i, p, p + hb, bs);
+          unpackRow(type, p, n, t, i & 3, p, p + hb, bs);
         }
       }
-      for (let t = tb; t < te; t++) {
-        const a = act + (t as usize) * actStride;
-        let res: v128;
-        if (t + 1 < te) {
+      if (eight) {
+        if (!((type == 2 || type == 8) && r + 8 <= x4Rows && r + 8 <= r1)) rowsToLanes8(tile, tileB, tile8, n, block32);
+        for (let t = tb; t < te; t += 4) {
+          const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
           if (block32) {
-            if (type == 3 || type == 7) tokenPair32(tile, a, a + actStride, n, tmp, true);
-            else tokenPair32(tile, a, a + actStride, n, tmp, false);
+            if (withMin) oct32(tile8, aq, n, tmp, true);
+            else oct32(tile8, aq, n, tmp, false);
+          } else {
+            if (type == 11 || type == 14) octSuper(tile8, aq, n, tmp, false);
+            else octSuper(tile8, aq, n, tmp, true);
           }
-          else tokenSuperPair(tile, a, a + actStride, n, tmp);
-          res = v128.load(tmp, 128);
-          storeRow4(y, yStride, t + 1, r, r1, v128.load(tmp, 144));
-        } else {
-          res = block32 ? tokenBlock32(tile, a, n, tmp) : tokenSuper(tile, a, n, tmp);
+          for (let j = 0; j < 4 && t + j < te; j++) {
+            storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 5)));
+            storeRow4(y, yStride, t + j, r + 4, r1, v128.load(tmp + ((j as usize) << 5), 16));
+          }
         }
-        storeRow4(y, yStride, t, r, r1, res);
-        if (t + 1 < te) t++;
+        r += 8;
+        continue;
       }
+      rowsToLanes(tile, n, block32);
+      for (let t = tb; t < te; t += 4) {
+        const aq = actT + (((t - tb) >> 2) as usize) * quadBytes;
+        if (block32) {
+          if (withMin) quad32(tile, aq, n, tmp, true);
+          else quad32(tile, aq, n, tmp, false);
+        } else {
+          if (type == 11 || type == 14) quadSuper(tile, aq, n, tmp, false);
+          else quadSuper(tile, aq, n, tmp, true);
+        }
+        for (let j = 0; j < 4 && t + j < te; j++) storeRow4(y, yStride, t + j, r, r1, v128.load(tmp + ((j as usize) << 4)));
+      }
+      r += 4;
     }
   }
 }

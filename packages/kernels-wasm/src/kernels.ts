@@ -776,11 +776,15 @@ const SERIAL_MACS = 1 << 18;
 /** From this many tokens on, quantized products unpack weight tiles once and reuse them. */
 const TILED_MIN_TOKENS = 4;
 
-/** Bytes of one thread's unpacked tile (assembly/tiles.ts) for 4 rows of n columns. */
+/** Bytes of one thread's tile scratch (assembly/tiles.ts, matmulTiled) for n columns. */
 function tileBytes(type: number, n: number): number {
   const block32 = weightTypeInfo(type).blockSize === 32;
-  // + 160 bytes of partial sums after the tile
-  return 8 * n + (block32 ? n : (n / 256) * 288) + 160;
+  // one unpacked 4-row tile: i16 quants, then per block (or super-block) its scales
+  const four = 8 * n + (block32 ? n : (n / 256) * 288);
+  // a token quad's interleaved activations: n/32 blocks of 288 bytes or n/256 super-blocks of 2192
+  const quad = block32 ? (n / 32) * 288 : (n / 256) * 2192;
+  // two 4-row tiles, one 8-row tile (twice as big), 128 bytes of results, 32 token quads (128 tokens)
+  return 4 * four + 128 + 32 * quad;
 }
 
 function prepareJob(
