@@ -332,15 +332,11 @@ its own process, one engine after the other on the same file with the same threa
 Chromium (its build needs memory64 + JSPI and browser workers; Node 20 cannot start it), on a cross-origin-isolated page so
 its 2-thread build can run; its figures are llama.cpp's own timings inside wllama.
 
-The machine is shared (2 cores; other benchmarks and builds run meanwhile): the last column is the 1-minute load average
-(mean, max) sampled during each engine's run, cllama / llama.cpp / wllama. Compare ratios, not absolute figures, and
-read the 2-thread ratios with care: llama.cpp's threads spin at every barrier, so when another process holds one of
-the two cores its 2-thread *generation* collapses (e.g. 1.1B Q4_0: 39.5 tok/s on the idle machine of commit fb333eb,
-about 1 tok/s under a load of 6-7 in this session's first run) while cllama's workers, which sleep on Atomics.wait, lose far less. On that idle
-machine (prompt 128 / generation 32, older kernels) cllama / llama.cpp were: 1 thread prompt 18.8 / 82.7 (0.23x),
-generation 12.2 / 30.1 (0.41x); 2 threads prompt 31.1 / 196.9 (0.16x), generation 18.8 / 39.5 (0.47x). Rows whose load
-column reads about 1-2 were measured once the other jobs had ended (the fair comparison); the 7B rows ran under loads of
-5-14, where only the 1-thread ratios mean much.
+The last column is the 1-minute load average (mean, max) sampled during each engine's run, cllama / llama.cpp / wllama.
+The rows of this session ran one after the other with nothing else on the machine (2 cores: a 2-thread engine alone
+makes a load of about 2); compare ratios, not absolute figures. That matters for llama.cpp above all: its threads spin
+at every barrier, so when another process holds one of the two cores its 2-thread *generation* collapses (1.1B Q4_0:
+39.5 tok/s idle, about 1 tok/s under a load of 6-7), while cllama's workers sleep on Atomics.wait.
 
 wllama's figures are llama.cpp's own timings inside it (prompt_per_second, predicted_per_second of its server). It was
 given shorter runs to fit the session (see the tokens column): a shorter prompt batch lowers its prompt tok/s somewhat.
@@ -348,10 +344,12 @@ Its build caps its one WebAssembly heap at 4096 MB (\`-sMAXIMUM_MEMORY=4096MB\`,
 of weights) only with a tiny context (16 + 4 + 8 tokens; with the 648-token context of the others, 324 MiB more of KV cache,
 it was not tried); the 7B Q8_0 (6.8 GiB) cannot load in it at all and the 7B Q4_K_M (3.9 GiB) would leave it about 100 MiB
 for KV cache, compute buffers and its runtime (not tried). The 7B file reaches it through a persistent Chromium profile (an incognito context keeps Blobs in memory only
-and refuses a 3.9 GB one: "Failed to fetch"). The 7B wllama run overlapped the 1-thread 7B llama.cpp run (see their load).
+and refuses a 3.9 GB one: "Failed to fetch"). Rows without a wllama figure in this session keep the one measured
+before (same file, same threads; see the load column).
 
-cllama's peak RSS in the 7B rows exceeds the bound by about 90 MiB: a 512-token batch's activations (the 7B proof below,
-with a short prompt, stays under it).
+Prompt batches run through cllama's kernels in micro-batches (llama.cpp's n_ubatch) of up to 48 MiB of activations in
+steps of 128 tokens: the 1.1B shape takes its 512 tokens at once, the 7B shape 128 at a time, which keeps the 7B rows'
+peak RSS under the bound (a whole 512-token batch went about 90 MiB over it).
 
 ### Speed: cllama / llama.cpp / wllama tokens per second, and ratios with the issue's targets
 
