@@ -250,19 +250,23 @@ export class Kernels {
    * memory (1, 2, ...; memory 0 too with `weightsInHome`) with room, or a new one: each
    * WebAssembly memory holds at most 4 GiB, so models larger than that spread over several
    * memories. `arena` forces a memory. Async because a new memory must reach every worker.
+   *
+   * `data` is the bytes, or a function that writes them into the matrix's place in WebAssembly
+   * memory (e.g. reading a file piece by piece), so that no copy of a large matrix need sit in
+   * JavaScript memory beside it.
    */
   async uploadWeights(
     type: number,
     rows: number,
     cols: number,
-    data: Uint8Array,
+    data: Uint8Array | ((into: Uint8Array) => Promise<void>),
     options: { arena?: number } = {},
   ): Promise<KWeights> {
     this.live();
     const rowBytes = weightRowBytes(type, cols);
     const info = weightTypeInfo(type);
     const bytes = rowBytes * rows;
-    if (data.byteLength !== bytes) {
+    if (typeof data !== "function" && data.byteLength !== bytes) {
       throw new KernelsError(
         "KERNELS_BAD_SHAPE",
         `${info.name} weights of ${rows} x ${cols} take ${bytes} bytes, found ${data.byteLength}`,
@@ -276,7 +280,8 @@ export class Kernels {
           );
     if (!arena) arena = await this.addArena();
     const ptr = arena.alloc(bytes, `${info.name} weights ${rows} x ${cols}`);
-    arena.bytesView(ptr, bytes).set(data);
+    if (typeof data === "function") await data(arena.bytesView(ptr, bytes));
+    else arena.bytesView(ptr, bytes).set(data);
     const layout = X4_TYPES.has(type) && rows >= 4 ? "x4" : "ggml";
     if (layout === "x4") {
       const tmp = arena.scratchRegion("x4", 4 * rowBytes);

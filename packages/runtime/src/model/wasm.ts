@@ -34,6 +34,9 @@ interface Scratch {
   logits: KBuffer;
 }
 
+/** Bytes of a weight matrix read from the file at a time while loading (see load). */
+const UPLOAD_PIECE_BYTES = 16 * 2 ** 20;
+
 /** Rows of logits computed per output product (bounds the logits buffer). */
 const LOGIT_ROWS = 32;
 
@@ -117,13 +120,21 @@ export class WasmModel {
       const caches = allocateCaches(kernels, h, options.contextSize);
       const total = model.weightBytes;
       let loaded = 0;
+      // Matrices go from the file into WebAssembly memory 16 MiB at a time: reading a whole one
+      // first (the 7B's 49,953-row output matrix is 217 MB at Q8_0) would hold a second copy of
+      // it in JavaScript memory when memory use is at its peak, with every other weight loaded.
       const upload = async (name: string): Promise<KWeights> => {
         const info = model.tensors.get(name)!;
-        const bytes = await handle.readTensor(info);
-        const w = await kernels.uploadWeights(info.type, info.shape[1] ?? 1, info.shape[0]!, bytes);
-        loaded += info.byteSize;
-        options.onProgress?.({ loaded, total });
-        return w;
+        const start = handle.file.dataOffset + info.offset;
+        return kernels.uploadWeights(info.type, info.shape[1] ?? 1, info.shape[0]!, async (into) => {
+          for (let done = 0; done < info.byteSize; ) {
+            const n = Math.min(UPLOAD_PIECE_BYTES, info.byteSize - done);
+            into.set(await handle.source.read(start + done, n), done);
+            done += n;
+            loaded += n;
+            options.onProgress?.({ loaded, total });
+          }
+        });
       };
       const vector = async (name: string): Promise<KBuffer> => {
         const info = model.tensors.get(name)!;
