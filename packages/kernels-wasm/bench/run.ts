@@ -211,7 +211,7 @@ async function main() {
     "",
     `Read bandwidth, same run: ${bw1} on 1 thread, ${bw2} on 2 threads.`,
     "",
-    `The SIMD128 ceiling, same run (bench/peak.ts: \`i32x4.dot_i16x8_s\` + \`i32x4.add\`, 8 multiply-adds each, operands in registers, one core): ${ceiling}. Node 20 has no int8 dot product (relaxed SIMD is off), so no SIMD128 integer kernel can go faster; llama.cpp's AVX-512 VNNI \`vpdpbusd\` does 64 per instruction.`,
+    `The SIMD128 ceiling, same run (bench/peak.ts: \`i32x4.dot_i16x8_s\` + \`i32x4.add\`, 8 multiply-adds each, operands in registers, one core): ${ceiling}. Node 20 has no int8 dot product (relaxed SIMD is off), so this is about the most a SIMD128 integer kernel can reach (the dot instruction alone retires at most 2 per cycle); llama.cpp's AVX-512 VNNI \`vpdpbusd\` does 64 per instruction.`,
     "",
     markdownTable(
       [

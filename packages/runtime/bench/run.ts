@@ -315,7 +315,7 @@ function sevenB(): string {
 - loads in ${(s.load_ms / 1000).toFixed(1)} s into ${s.wasm_memories_mib.length} WebAssembly memories of ${s.wasm_memories_mib.join(" + ")} MiB (activations and the KV cache in the first, the weights spilling into the next: no single memory above 4 GiB);
 - greedy continuation of "${s.prompt}" (${s.prompt_tokens} tokens): ${s.greedy_same_prefix} of ${s.greedy_ours.length} tokens identical to llama.cpp's greedy output on the same file${s.margin_at_first_difference === null ? "" : `; the first difference is at a near-tie (the two best logits ${s.margin_at_first_difference} apart in ours: random weights, both float orders are right)`};
   ours: \`${s.greedy_ours.slice(0, 20).join(" ")}\`, llama.cpp: \`${s.greedy_llama_cpp.slice(0, 20).join(" ")}\`;
-- chat through a \`ChatSession\` (template "${s.chat_template}", chosen from the 49,953 vocabulary), greedy; the second turn evaluates only its new tokens:
+- chat through a \`ChatSession\` (template "${s.chat_template}", chosen from the 49,953 vocabulary), greedy; the second turn reuses the KV cache for the prefix it shares (the reply is re-tokenized from its text, and a random-weight model's byte soup does not always come back as the same tokens, so part of it may be evaluated again):
 ${chat}
 - peak RSS ${s.peak_rss_mib} MiB against the bound file + KV cache (${s.kv_cache_mib} MiB, ${s.context} tokens) + 300 MiB = ${s.rss_bound_mib} MiB ${s.peak_rss_mib <= s.rss_bound_mib ? "✅" : "❌"} (llama.cpp on the same file: ${s.llama_cpp_peak_rss_mib} MiB);
 - measured ${s.date.slice(0, 16).replace("T", " ")} UTC with the load average at ${s.loadavg.join(", ")}: prompt ${s.prompt_tps} tok/s (a ${s.prompt_tokens}-token prompt), greedy generation ${s.gen_tps} tok/s.`;
@@ -368,6 +368,27 @@ ${markdownTable(
   ],
   speedRows,
 )}
+
+### Where the remaining gaps come from
+
+Every integer product in cllama runs on \`i32x4.dot_i16x8_s\`: 8 multiply-adds per instruction. Node 20's WebAssembly has
+no int8 dot product (relaxed SIMD's \`i32x4.relaxed_dot_i8x16_i7x16_add_s\` is off by default there, and its baseline
+compiler miscompiles it: SPEC-NOTES §6). The kernels-wasm section measures, in its own run, what one core can do with
+that instruction when nothing else is in the way (dot + add, operands in registers): about 42 GMAC/s per CPU-second.
+llama.cpp's native build on this CPU uses AVX-512 VNNI (\`vpdpbusd\`: 64 int8 multiply-adds per instruction), and a
+repacked Q4_0 for prompts: about 100 GMAC/s per core on the 1.1B Q4_0 prompt.
+
+- **Prompt processing** now meets 0.3x on every row: the prompt products unpack each weight tile once per 128 tokens into
+  i16 lanes laid out with rows in lanes (no horizontal sums), 8 rows x 4 tokens per pass, at 36-40 GMAC/s per
+  CPU-second, close to the ceiling above. Q4_0 is the tight case (0.33-0.36x), because it is llama.cpp's fastest path.
+- **Generation** is the other side: one token reads every weight once, so each weight is unpacked for one use. At 1
+  thread cllama's Q4_0 and Q4_K products run at 21-22 GMAC/s per CPU-second (the kernels-wasm table), about 10-12 GB/s
+  of weights, against llama.cpp's 28-48 GMAC/s: the unpacking (masks, shifts, 6-bit scales for the K-quants) and the
+  per-block float scaling cost as many instructions as the multiplies. That leaves Q4_K_M (0.47-0.55x, all but the
+  1.1B at 2 threads) and the 7B Q4_0 (0.49-0.53x) below 0.6x. Q8_0, whose bytes need only a sign extension, is at
+  0.84-1.09x, and 2 threads bring every 1.1B row to 0.87-1.09x.
+- Ways left: an int8-dot kernel variant for Node 22+ (relaxed SIMD on by default there, 16 multiply-adds per
+  instruction with VNNI), chosen at start-up after a self-check; and fewer operations per unpacked weight.
 
 ### Bandwidth, load time, memory
 
