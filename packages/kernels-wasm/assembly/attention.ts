@@ -34,6 +34,30 @@ function halvesHigh(h: v128): v128 {
   return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
+// The lone-query path (scoreRowsF16, accumulate16F16) reads eight halves at a time as four
+// "raw" floats of the even halves and four of the odd ones: the half's bits moved into place but
+// not yet multiplied by 2^112 (3 and 2 operations instead of 4 and 5). The query and the
+// probabilities it meets carry that 2^112 instead: they are halves, at most 65504 < 2^16, so
+// the scaled values stay finite and every product is the same float as before. The query is
+// stored even dimensions then odd ones per eight, and the output accumulates in that order too.
+
+/** The even halves of h (i32 lanes of two halves) as raw floats (value * 2^-112). */
+// @ts-expect-error: decorator
+@inline
+function rawEven(h: v128): v128 {
+  return v128.and(i32x4.shr_s(i32x4.shl(h, 16), 3), i32x4.splat(0x8fffe000));
+}
+
+/** The odd halves of h as raw floats (the even half's bits shifted below bit 13 are cleared). */
+// @ts-expect-error: decorator
+@inline
+function rawOdd(h: v128): v128 {
+  return v128.and(i32x4.shr_s(h, 3), i32x4.splat(0x8fffe000));
+}
+
+/** 2^112 as a float: a raw float times this is the half's value. */
+const RAW_SCALE: f32 = reinterpret<f32>(0x77800000);
+
 /** n rows of headDim halves (rowBytes apart) as f32 rows packed headDim floats apart at dst. */
 function convertRows(src: usize, rowBytes: usize, n: i32, headDim: i32, dst: usize): void {
   const rowOut = (headDim as usize) << 2;
@@ -82,7 +106,7 @@ function scoreRows(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32, sc
 /**
  * scoreRows for one query against K rows of halves (kStride bytes apart), converted in registers:
  * when a unit has a single query (no GQA, one token), converting into scratch first would not be
- * repaid by a second query.
+ * repaid by a second query. q: scaled by 2^112, even then odd dimensions per eight (see rawEven).
  */
 function scoreRowsF16(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32, sc: usize): void {
   const hb2 = (headDim as usize) << 1;
@@ -97,16 +121,16 @@ function scoreRowsF16(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32,
     let a2 = f32x4.splat(0);
     let a3 = f32x4.splat(0);
     for (let o: usize = 0; o < hb2; o += 16) {
-      const qa = v128.load(q + (o << 1));
-      const qb = v128.load(q + (o << 1), 16);
+      const qe = v128.load(q + (o << 1));
+      const qo = v128.load(q + (o << 1), 16);
       const h0 = v128.load(k0 + o);
-      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(qa, halvesLow(h0)), f32x4.mul(qb, halvesHigh(h0))));
+      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(qe, rawEven(h0)), f32x4.mul(qo, rawOdd(h0))));
       const h1 = v128.load(k1 + o);
-      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(qa, halvesLow(h1)), f32x4.mul(qb, halvesHigh(h1))));
+      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(qe, rawEven(h1)), f32x4.mul(qo, rawOdd(h1))));
       const h2 = v128.load(k2 + o);
-      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(qa, halvesLow(h2)), f32x4.mul(qb, halvesHigh(h2))));
+      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(qe, rawEven(h2)), f32x4.mul(qo, rawOdd(h2))));
       const h3 = v128.load(k3 + o);
-      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(qa, halvesLow(h3)), f32x4.mul(qb, halvesHigh(h3))));
+      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(qe, rawEven(h3)), f32x4.mul(qo, rawOdd(h3))));
     }
     v128.store(sc + ((j as usize) << 2), hsum4f(a0, a1, a2, a3));
   }
@@ -115,14 +139,17 @@ function scoreRowsF16(q: usize, kp: usize, kStride: usize, n: i32, headDim: i32,
     let a = f32x4.splat(0);
     for (let o: usize = 0; o < hb2; o += 16) {
       const h = v128.load(kj + o);
-      a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(q + (o << 1)), halvesLow(h)), f32x4.mul(v128.load(q + (o << 1), 16), halvesHigh(h))));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(q + (o << 1)), rawEven(h)), f32x4.mul(v128.load(q + (o << 1), 16), rawOdd(h))));
     }
     const t = f32x4.add(a, v128.shuffle<i32>(a, a, 2, 3, 0, 1));
     store<f32>(sc + ((j as usize) << 2), f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1));
   }
 }
 
-/** accumulate16 with V rows of halves (vStride bytes apart), converted in registers (see scoreRowsF16). */
+/**
+ * accumulate16 with V rows of halves (vStride bytes apart), converted in registers (see
+ * scoreRowsF16): p scaled by 2^112, out in even-then-odd order per eight dimensions.
+ */
 function accumulate16F16(p: usize, n: i32, vp: usize, vStride: usize, out: usize): void {
   let r0 = v128.load(out);
   let r1 = v128.load(out, 16);
@@ -133,10 +160,10 @@ function accumulate16F16(p: usize, n: i32, vp: usize, vStride: usize, out: usize
     const v = vp + (j as usize) * vStride;
     const h0 = v128.load(v);
     const h1 = v128.load(v, 16);
-    r0 = f32x4.add(r0, f32x4.mul(pj, halvesLow(h0)));
-    r1 = f32x4.add(r1, f32x4.mul(pj, halvesHigh(h0)));
-    r2 = f32x4.add(r2, f32x4.mul(pj, halvesLow(h1)));
-    r3 = f32x4.add(r3, f32x4.mul(pj, halvesHigh(h1)));
+    r0 = f32x4.add(r0, f32x4.mul(pj, rawEven(h0)));
+    r1 = f32x4.add(r1, f32x4.mul(pj, rawOdd(h0)));
+    r2 = f32x4.add(r2, f32x4.mul(pj, rawEven(h1)));
+    r3 = f32x4.add(r3, f32x4.mul(pj, rawOdd(h1)));
   }
   v128.store(out, r0);
   v128.store(out, r1, 16);
@@ -177,8 +204,8 @@ function accumulate8(p: usize, n: i32, vp: usize, vStride: usize, out: usize, f1
     const pj = v128.load32_splat(p + ((j as usize) << 2));
     const v = vp + (j as usize) * vStride;
     const h = v128.load(v);
-    a = f32x4.add(a, f32x4.mul(pj, f16 ? halvesLow(h) : h));
-    b = f32x4.add(b, f32x4.mul(pj, f16 ? halvesHigh(h) : v128.load(v, 16)));
+    a = f32x4.add(a, f32x4.mul(pj, f16 ? rawEven(h) : h));
+    b = f32x4.add(b, f32x4.mul(pj, f16 ? rawOdd(h) : v128.load(v, 16)));
   }
   v128.store(out, a);
   v128.store(out, b, 16);
@@ -239,7 +266,15 @@ export function attention(
       const h = kvh * group + (i % group);
       const src = q + ((((t * qStride) + h * headDim) as usize) << 2);
       const dst = qr + (i as usize) * hb;
-      if (kvF16) for (let d: usize = 0; d < hb; d += 16) v128.store(dst + d, roundToF16x4(v128.load(src + d)));
+      if (fused) {
+        const big = f32x4.splat(RAW_SCALE);
+        for (let d: usize = 0; d < hb; d += 32) {
+          const lo = roundToF16x4(v128.load(src + d));
+          const hi = roundToF16x4(v128.load(src + d, 16));
+          v128.store(dst + d, f32x4.mul(v128.shuffle<f32>(lo, hi, 0, 2, 4, 6), big));
+          v128.store(dst + d, f32x4.mul(v128.shuffle<f32>(lo, hi, 1, 3, 5, 7), big), 16);
+        }
+      } else if (kvF16) for (let d: usize = 0; d < hb; d += 16) v128.store(dst + d, roundToF16x4(v128.load(src + d)));
       else memory.copy(dst, src, hb);
     }
     for (let c = 0; c < nKvMax; c += CHUNK) {
@@ -265,7 +300,10 @@ export function attention(
       const p = sc + (i as usize) * scStride;
       softmaxRow(p, len, scale);
       // (the row is padded to a multiple of four floats: the lanes past len are never read)
-      if (kvF16) for (let j: usize = 0; j < (len as usize); j += 4) v128.store(p + (j << 2), roundToF16x4(v128.load(p + (j << 2))));
+      if (fused) {
+        const big = f32x4.splat(RAW_SCALE);
+        for (let j: usize = 0; j < (len as usize); j += 4) v128.store(p + (j << 2), f32x4.mul(roundToF16x4(v128.load(p + (j << 2))), big));
+      } else if (kvF16) for (let j: usize = 0; j < (len as usize); j += 4) v128.store(p + (j << 2), roundToF16x4(v128.load(p + (j << 2))));
       const t = t0 + i / group;
       const h = kvh * group + (i % group);
       memory.fill(out + ((((t * outStride) + h * headDim) as usize) << 2), 0, hb);
@@ -296,6 +334,16 @@ export function attention(
           else accumulate16(p, m, vd, vStride, od);
         }
         for (; d < headDim; d += 8) accumulate8(p, m, vp + ((d as usize) << es2), vStride, op + ((d as usize) << 2), fused);
+      }
+    }
+    if (fused) {
+      // the lone query's output back from even-then-odd order per eight dimensions
+      const op = out + ((((t0 * outStride) + kvh * group * headDim) as usize) << 2);
+      for (let d: usize = 0; d < hb; d += 32) {
+        const e = v128.load(op + d);
+        const o = v128.load(op + d, 16);
+        v128.store(op + d, v128.shuffle<f32>(e, o, 0, 4, 1, 5));
+        v128.store(op + d, v128.shuffle<f32>(e, o, 2, 6, 3, 7), 16);
       }
     }
   }

@@ -8,4 +8,4 @@ export { dequantizeRows } from "./dequant";
 export { add, mul, rmsNorm, rope, siluMul, softmax } from "./elementwise";
 export { matmul } from "./matmul";
 export { matmulTiled, tileBytes } from "./tiles";
-export { interleaveX4, plainRow } from "./x4";
+export { interleaveX4, plainRow, x4SlabBlocks, x4TmpBytes } from "./x4";

@@ -66,7 +66,7 @@ export function matmul(
   if (type & X4) {
     type &= ~X4;
     const e = min(r1, rows & ~3);
-    if (r0 < e) matmulX4(type, w, rowBytes, n, act, actStride, nTok, y, yStride, tmp, r0, e);
+    if (r0 < e) matmulX4(type, w, rowBytes, rows & ~3, n, act, actStride, nTok, y, yStride, tmp, r0, e);
     if (e > r0) r0 = e;
   }
   const TT = 16; // tokens per tile

@@ -15,7 +15,7 @@
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
 import { gatherHalves } from "./simd";
-import { blockBytes, q6x4V, X4, x4Header } from "./x4";
+import { blockBytes, gatherX4Group, q6x4V, X4, x4Header, x4SlabBlocks } from "./x4";
 
 // @ts-ignore: decorator
 @inline
@@ -819,6 +819,10 @@ export function matmulTiled(
   const x4Rows = x4 ? rows & ~3 : 0;
   const quadBytes = (block32 ? (n >> 5) * (QB32 as i32) : (n >> 8) * (QBK as i32)) as usize;
   const withMin = type == 3 || type == 7;
+  // A slab-cut x4 matrix (x4.ts): the groups being unpacked are first gathered here (8 rows).
+  const slabbed = x4 && x4SlabBlocks(type, n) * (block32 ? 32 : 256) < n;
+  const gathered = actT + (quadBytes << 5);
+  let gatheredRow = -1;
   for (let tb = 0; tb < nTok; tb += TT) {
     const te = min(tb + TT, nTok);
     // This tile's tokens, four by four, interleaved (a tail of 1-3 tokens repeats its last one).
@@ -834,14 +838,25 @@ export function matmulTiled(
       const eight = r1 - r > 4;
       const nr = eight ? 8 : 4;
       if (eight && (type == 2 || type == 8) && r + 8 <= x4Rows && r + 8 <= r1) {
-        const gA = w + (r as usize) * rowBytes;
+        let gA = w + (r as usize) * rowBytes;
+        if (slabbed) {
+          gatherX4Group(type, w, rowBytes, x4Rows, n, r, gathered);
+          gatherX4Group(type, w, rowBytes, x4Rows, n, r + 4, gathered + (rowBytes << 2));
+          gatheredRow = -1;
+          gA = gathered;
+        }
         unpack8(type, gA, gA + (rowBytes << 2), bs << 2, n, tile8);
       } else for (let i = 0; i < nr; i++) {
         const row = min(r + i, r1 - 1);
         const p = w + (row as usize) * rowBytes;
         const t = i < 4 ? tile : tileB;
         if (row < x4Rows) {
-          const G = w + ((row & ~3) as usize) * rowBytes;
+          let G = w + ((row & ~3) as usize) * rowBytes;
+          if (slabbed) {
+            if (gatheredRow != (row & ~3)) gatherX4Group(type, w, rowBytes, x4Rows, n, row & ~3, gathered);
+            gatheredRow = row & ~3;
+            G = gathered;
+          }
           const j = (row & 3) as usize;
           unpackRow(type, p, n, t, i & 3, G + j * hb, G + (hb << 2) + j * (bs - hb), bs << 2);
         } else {

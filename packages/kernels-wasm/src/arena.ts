@@ -8,7 +8,7 @@ export const MAX_PAGES = 65536;
 /** The first page stays free: the module's own (tiny) static data lives there, and 0 means "none". */
 const FIRST_ALLOCATION = PAGE;
 
-export type KernelExports = Record<string, (...args: number[]) => void>;
+export type KernelExports = Record<string, (...args: number[]) => number>;
 
 export class Arena {
   readonly index: number;

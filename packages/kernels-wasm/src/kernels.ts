@@ -284,7 +284,7 @@ export class Kernels {
     else arena.bytesView(ptr, bytes).set(data);
     const layout = X4_TYPES.has(type) && rows >= 4 ? "x4" : "ggml";
     if (layout === "x4") {
-      const tmp = arena.scratchRegion("x4", 4 * rowBytes);
+      const tmp = arena.scratchRegion("x4", arena.exports.x4TmpBytes(type, cols, rowBytes));
       arena.exports.interleaveX4(type, ptr, rowBytes, rows, tmp);
     }
     return { arena: arena.index, ptr, bytes, type, rows, cols, rowBytes, layout };
@@ -392,7 +392,9 @@ export class Kernels {
       const units = Math.ceil(w.rows / 4);
       if (nTok >= TILED_MIN_TOKENS && weightTypeInfo(w.type).blockSize > 1) {
         // Unpack each 4-row group once per 64 tokens into a per-thread tile.
-        const perThread = Math.ceil(tileBytes(w.type, cols) / 64) * 64;
+        // (plus room to gather two 4-row groups of a matrix cut in slabs: assembly/x4.ts)
+        const gather = this.slabbed(w) ? 8 * w.rowBytes : 0;
+        const perThread = Math.ceil((tileBytes(w.type, cols) + gather) / 64) * 64;
         args.push(this.arenas[w.arena].scratchRegion("tile", perThread * this.threads));
         jobs.push(makeJob("matmulTiled", w.arena, units, 4, w.rows, args, 10, perThread));
       } else {
@@ -405,6 +407,13 @@ export class Kernels {
     const macs = items.reduce((sum, { w }) => sum + w.rows * cols, 0) * nTok;
     this.run(jobs, macs < SERIAL_MACS);
     for (const { from, to } of copies) this.copy(from, to);
+  }
+
+  /** Whether a matrix in the x4 layout is also cut in slabs of columns (assembly/x4.ts). */
+  private slabbed(w: KWeights): boolean {
+    if (w.layout !== "x4") return false;
+    const blocks = this.arenas[w.arena].exports.x4SlabBlocks(w.type, w.cols);
+    return blocks * weightTypeInfo(w.type).blockSize < w.cols;
   }
 
   /** Dequantize rows [first, first+count) of a weight matrix into y (count x cols floats). */

@@ -203,9 +203,21 @@ describe("quantized products at model sizes", () => {
     ["Q3_K", 11, 1024],
     ["Q5_K", 13, 1024],
   ];
-  for (const [name, type, cols] of cases) {
-    it(`${name}: 11 rows x ${cols}, 5 tokens (unpacked tiles): W X equals dequant(W) dequant(X) within rounding`, async () => {
-      const rows = 11;
+  // Rows wider than 6144 columns are also cut in slabs (assembly/x4.ts): 70 rows are one full
+  // super-group of 64, a super-group of one 4-row group and two rows in ggml's layout.
+  const wide: [string, number, number][] = [
+    ["Q4_0", 2, 8192],
+    ["Q4_1", 3, 6400],
+    ["Q8_0", 8, 11008],
+    ["Q4_K", 12, 11008],
+    ["Q6_K", 14, 6656],
+  ];
+  const shapes: [string, number, number, number][] = [
+    ...cases.map(([name, type, cols]): [string, number, number, number] => [name, type, 11, cols]),
+    ...wide.map(([name, type, cols]): [string, number, number, number] => [name, type, 70, cols]),
+  ];
+  for (const [name, type, rows, cols] of shapes) {
+    it(`${name}: ${rows} rows x ${cols}, 5 tokens (unpacked tiles): W X equals dequant(W) dequant(X) within rounding`, async () => {
       const nTok = 5;
       const w = await k1.uploadWeights(type, rows, cols, randomBlocks(type, rows, cols, type * 977));
       const xs = randomF32(cols * nTok, type);
@@ -230,6 +242,24 @@ describe("quantized products at model sizes", () => {
       const y1 = k1.allocF32(rows);
       k1.matvec(w, k1.view(x, 4 * cols, 4 * cols), y1);
       expect(Array.from(k1.f32(y1))).toEqual(Array.from(got.subarray(rows, 2 * rows)));
+    });
+  }
+
+  for (const [name, type, cols] of wide) {
+    it(`${name}: a matrix of 70 rows x ${cols} (cut in slabs) keeps every row's bytes: dequantizeRows equals each row uploaded alone`, async () => {
+      const rows = 70;
+      const bytes = randomBlocks(type, rows, cols, type * 131);
+      const w = await k1.uploadWeights(type, rows, cols, bytes);
+      const all = k1.allocF32(rows * cols);
+      k1.dequantizeRows(w, 0, rows, all);
+      const got = k1.f32(all).slice();
+      const rowBytes = weightRowBytes(type, cols);
+      const one = k1.allocF32(cols);
+      for (const r of [0, 1, 5, 31, 63, 64, 66, 67, 68, 69]) {
+        const alone = await k1.uploadWeights(type, 1, cols, bytes.subarray(r * rowBytes, (r + 1) * rowBytes));
+        k1.dequantizeRows(alone, 0, 1, one);
+        expect(Array.from(got.subarray(r * cols, (r + 1) * cols))).toEqual(Array.from(k1.f32(one)));
+      }
     });
   }
 });
