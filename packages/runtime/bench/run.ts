@@ -8,6 +8,9 @@
  *   BENCH_MODELS=1b-q4_0,7b-q4_0 BENCH_THREADS=1,2 BENCH_PROMPT=512 BENCH_GEN=128 pnpm bench
  *   BENCH_ENGINES=cllama,llama.cpp,wllama (default all three)
  *   BENCH_WLLAMA_PROMPT / BENCH_WLLAMA_GEN: shorter runs for wllama (default the same as the others)
+ *   BENCH_ROUNDS=2: every engine measured that many times, alternating, each figure the best of its
+ *   rounds (this machine's speed drifts by 10-25% over minutes; alternating rounds give both
+ *   engines the same chances)
  *
  * Rows (model x threads) are kept in .bench/runtime/results.json, so the matrix can be measured in
  * several runs (a row is replaced when measured again); the section is written from every kept row.
@@ -28,9 +31,10 @@ const W_GEN = Number(process.env.BENCH_WLLAMA_GEN ?? N_GEN);
 const models = (process.env.BENCH_MODELS ?? allModels.join(",")).split(",").filter(Boolean);
 const threads = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const engines = (process.env.BENCH_ENGINES ?? "cllama,llama.cpp,wllama").split(",");
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const here = new URL(".", import.meta.url).pathname;
 const resultsFile = join(benchDir, "results.json");
-const command = `BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} BENCH_WLLAMA_PROMPT=${W_PROMPT} BENCH_WLLAMA_GEN=${W_GEN}${process.env.BENCH_ENGINES ? ` BENCH_ENGINES=${engines.join(",")}` : ""} pnpm --filter @cllama/runtime bench`;
+const command = `BENCH_MODELS=${models.join(",")} BENCH_THREADS=${threads.join(",")} BENCH_PROMPT=${N_PROMPT} BENCH_GEN=${N_GEN} BENCH_WLLAMA_PROMPT=${W_PROMPT} BENCH_WLLAMA_GEN=${W_GEN}${rounds > 1 ? ` BENCH_ROUNDS=${rounds}` : ""}${process.env.BENCH_ENGINES ? ` BENCH_ENGINES=${engines.join(",")}` : ""} pnpm --filter @cllama/runtime bench`;
 
 interface Figures {
   load_ms: number;
@@ -44,6 +48,26 @@ interface Figures {
   /** 1-minute load average sampled every 2 s while this measurement ran: mean and max. */
   load_mean?: number;
   load_max?: number;
+  /** With BENCH_ROUNDS > 1: each round's prompt and generation tokens/s (the figures above are the best). */
+  rounds_prompt_tps?: number[];
+  rounds_gen_tps?: number[];
+}
+
+/** One figure from several rounds: the best speeds and load time, the largest peak RSS. */
+function bestOf(runs: Figures[]): Figures {
+  const ok = runs.filter((r) => !r.error);
+  if (ok.length === 0) return runs[0]!;
+  if (ok.length === 1 && runs.length === 1) return ok[0]!;
+  return {
+    load_ms: Math.min(...ok.map((r) => r.load_ms)),
+    prompt_tps: Math.max(...ok.map((r) => r.prompt_tps)),
+    gen_tps: Math.max(...ok.map((r) => r.gen_tps)),
+    peak_rss_mb: Math.max(...ok.map((r) => r.peak_rss_mb)),
+    load_mean: +(ok.reduce((a, r) => a + (r.load_mean ?? 0), 0) / ok.length).toFixed(1),
+    load_max: Math.max(...ok.map((r) => r.load_max ?? 0)),
+    rounds_prompt_tps: ok.map((r) => r.prompt_tps),
+    rounds_gen_tps: ok.map((r) => r.gen_tps),
+  };
 }
 
 interface Row {
@@ -184,17 +208,22 @@ for (const name of models) {
       kernels: kernelsCommit(),
       command,
     };
+    const runs: Record<string, Figures[]> = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const engine of engines) {
+        const [p, g] = engine === "wllama" ? [W_PROMPT, W_GEN] : [N_PROMPT, N_GEN];
+        const env = { BENCH_VOCAB: String(nVocab), BENCH_PROMPT: String(p), BENCH_GEN: String(g) };
+        const figures =
+          engine === "wllama"
+            ? await measure("wllama.ts", [path, String(t)], env)
+            : await measure("one.ts", [engine, path, String(t)], env);
+        (runs[engine] ??= []).push(figures);
+        console.log(name, t, engine, `round ${round + 1}/${rounds}`, figures);
+      }
+    }
     for (const engine of engines) {
       const [p, g] = engine === "wllama" ? [W_PROMPT, W_GEN] : [N_PROMPT, N_GEN];
-      const env = { BENCH_VOCAB: String(nVocab), BENCH_PROMPT: String(p), BENCH_GEN: String(g) };
-      row.engines[engine] = {
-        ...(engine === "wllama"
-          ? await measure("wllama.ts", [path, String(t)], env)
-          : await measure("one.ts", [engine, path, String(t)], env)),
-        n_prompt: p,
-        n_gen: g,
-      };
-      console.log(name, t, engine, row.engines[engine]);
+      row.engines[engine] = { ...bestOf(runs[engine]!), n_prompt: p, n_gen: g };
     }
     saveRow(row);
   }
@@ -228,10 +257,19 @@ const loads = (r: Row) =>
 /** "512 / 128", plus wllama's own lengths where they differ. */
 function lengths(r: Row): string {
   const w = r.engines.wllama;
-  const base = `${r.prompt} / ${r.gen}`;
+  const n = r.engines.cllama?.rounds_gen_tps?.length ?? 1;
+  const base = `${r.prompt} / ${r.gen}${n > 1 ? `, best of ${n} rounds` : ""}`;
   return w?.n_prompt && (w.n_prompt !== r.prompt || w.n_gen !== r.gen)
     ? `${base} (wllama ${w.n_prompt} / ${w.n_gen})`
     : base;
+}
+
+/** Each round's generation tokens/s, cllama / llama.cpp, for rows measured in several rounds. */
+function roundsNote(r: Row): string | undefined {
+  const c = r.engines.cllama?.rounds_gen_tps;
+  const l = r.engines["llama.cpp"]?.rounds_gen_tps;
+  if (!c || c.length < 2) return undefined;
+  return `${r.model} ${r.threads}t: ${c.map((x) => x.toFixed(2)).join(", ")} / ${(l ?? []).map((x) => x.toFixed(2)).join(", ")}`;
 }
 
 const speedRows = rows.map((r) => {
@@ -368,7 +406,15 @@ ${markdownTable(
   ],
   speedRows,
 )}
-
+${
+  rows.some((r) => roundsNote(r))
+    ? `\nGeneration tok/s of each round, cllama / llama.cpp (rows measured in alternating rounds, each figure above the best of its rounds):\n\n${rows
+        .map(roundsNote)
+        .filter(Boolean)
+        .map((n) => `- ${n}`)
+        .join("\n")}\n`
+    : ""
+}
 ### Where the remaining gaps come from
 
 Every integer product in cllama runs on \`i32x4.dot_i16x8_s\`: 8 multiply-adds per instruction. Node 20's WebAssembly has
