@@ -217,7 +217,7 @@ for (const name of models) {
           engine === "wllama"
             ? await measure("wllama.ts", [path, String(t)], env)
             : await measure("one.ts", [engine, path, String(t)], env);
-        (runs[engine] ??= []).push(figures);
+        runs[engine] = [...(runs[engine] ?? []), figures];
         console.log(name, t, engine, `round ${round + 1}/${rounds}`, figures);
       }
     }
