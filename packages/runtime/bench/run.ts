@@ -372,7 +372,10 @@ its 2-thread build can run; its figures are llama.cpp's own timings inside wllam
 
 The last column is the 1-minute load average (mean, max) sampled during each engine's run, cllama / llama.cpp / wllama.
 The rows of this session ran one after the other with nothing else on the machine (2 cores: a 2-thread engine alone
-makes a load of about 2); compare ratios, not absolute figures. That matters for llama.cpp above all: its threads spin
+makes a load of about 2); compare ratios, not absolute figures. Even so the machine's speed drifts by 10-25% over
+minutes (a virtual machine sharing its host: the same 7B Q4_0 2-thread generation measured 2.96, 3.4 and 4.6 tok/s
+within half an hour), so the rows marked "best of 2 rounds" ran cllama, llama.cpp, cllama, llama.cpp and keep each
+engine's best figures; each round's generation figures are listed under the table. That matters for llama.cpp above all: its threads spin
 at every barrier, so when another process holds one of the two cores its 2-thread *generation* collapses (1.1B Q4_0:
 39.5 tok/s idle, about 1 tok/s under a load of 6-7), while cllama's workers sleep on Atomics.wait.
 
