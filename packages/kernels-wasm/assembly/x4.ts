@@ -384,7 +384,11 @@ function sums4(tmp: usize): v128 {
   return hsum4i(v128.load(tmp), v128.load(tmp, 16), v128.load(tmp, 32), v128.load(tmp, 48));
 }
 
-/** Dots of the four x4 rows of group p with one Q8 activation row (lane r = row r). */
+// The dotX4* kernels: the four rows of an x4 group against one prepared activation row (lane r =
+// row r), over blocks [b0, b1) of the row, whose first block is at p (blocks b0.. are contiguous
+// within a slab), added to acc0 (the sums of the blocks before b0, or zero).
+
+/** Q4_0. */
 function dotX4Q4_0(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, acc0: v128): v128 {
   const nb = n >> 5;
   const dA = act + ((n as usize) << 1);
