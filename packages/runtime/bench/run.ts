@@ -445,7 +445,7 @@ repacked Q4_0 for prompts: about 100 GMAC/s per core on the 1.1B Q4_0 prompt.
   probabilities (3 and 2 operations per four halves instead of 4 and 5: 22% fewer cycles); and the KV cache is written
   once at creation (a first write to a fresh page of WebAssembly memory costs a page fault, about 6 ms a token on the
   7B shape). The 7B Q4_0 is now at 0.58x (1 thread) and 0.598x (2 threads), just under 0.6x; Q4_K_M, whose Q6_K
-  tensors (output, half of attn_v and ffn_down) run at 11-14 GMAC/s, stays at 0.49-0.55x at 7B and 0.53x for the
+  tensors (output, half of attn_v and ffn_down) run at 11-14 GMAC/s, stays at 0.48-0.55x at 7B and 0.53x for the
   1.1B at 1 thread. Q8_0, whose bytes need only a sign extension, is at 0.82x and more.
 - Ways left: an int8-dot kernel variant for Node 22+ (relaxed SIMD on by default there, 16 multiply-adds per
   instruction with VNNI), chosen at start-up after a self-check; fewer operations per unpacked weight (Q6_K first);
