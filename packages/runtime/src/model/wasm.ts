@@ -34,7 +34,7 @@ interface Scratch {
   logits: KBuffer;
 }
 
-/** Bytes of a weight matrix read from the file at a time while loading (see load). */
+/** Bytes of a weight matrix read from the file at a time while loading (whole rows; see load). */
 const UPLOAD_PIECE_BYTES = 16 * 2 ** 20;
 
 /** Rows of logits computed per output product (bounds the logits buffer). */
@@ -125,13 +125,14 @@ export class WasmModel {
       // it in JavaScript memory when memory use is at its peak, with every other weight loaded.
       const upload = async (name: string): Promise<KWeights> => {
         const info = model.tensors.get(name)!;
-        const start = handle.file.dataOffset + info.offset;
-        return kernels.uploadWeights(info.type, info.shape[1] ?? 1, info.shape[0]!, async (into) => {
-          for (let done = 0; done < info.byteSize; ) {
-            const n = Math.min(UPLOAD_PIECE_BYTES, info.byteSize - done);
-            into.set(await handle.source.read(start + done, n), done);
-            done += n;
-            loaded += n;
+        const rows = info.shape[1] ?? 1;
+        const rowBytes = info.byteSize / rows;
+        const piece = Math.max(1, Math.floor(UPLOAD_PIECE_BYTES / rowBytes));
+        return kernels.uploadWeights(info.type, rows, info.shape[0]!, async (into) => {
+          for (let first = 0; first < rows; first += piece) {
+            const bytes = await handle.readRows(info, first, Math.min(piece, rows - first));
+            into.set(bytes, first * rowBytes);
+            loaded += bytes.length;
             options.onProgress?.({ loaded, total });
           }
         });
