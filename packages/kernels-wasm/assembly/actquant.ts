@@ -12,6 +12,8 @@
 //   q16  i16[n]      at 0
 //   d    f32[nk]     at 2n
 //   bsum i32[n/16]   at 2n+4nk  sums of each group of 16 quants
+//   fix  i16[n]      at 2n+4nk+n/4  per 32-element sub-block, the "fix" vectors as in layout Q8
+//                                   (the x4 Q4_K kernel's dotNibbles)
 
 import { roundToF16, roundToF16x4 } from "./f16";
 
@@ -45,6 +47,14 @@ function lanesSum(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
+/** The fix vectors a1 - 16 a2 and a3 - 16 a1 of the 32 quants at q (a0..a3: the even/odd halves of its two groups of 16) at fb. */
+// @ts-ignore: decorator
+@inline
+function storeFix(fb: usize, q: usize): void {
+  v128.store(fb, i16x8.sub(v128.load(q, 16), i16x8.shl(v128.load(q, 32), 4)));
+  v128.store(fb, i16x8.sub(v128.load(q, 48), i16x8.shl(v128.load(q, 16), 4)), 16);
+}
+
 /** Quantize rows of x (f32, nTok rows of n, row stride xStride bytes) into Q8 layout rows (stride outStride). */
 export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStride: usize, t0: i32, t1: i32): void {
   const nb = n >> 5;
@@ -66,10 +76,7 @@ export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStri
       const id = f32x4.splat(m != 0 ? (127.0 as f32) / m : 0);
       const ob = o + ((b as usize) << 6);
       const sum = lanesSum(i32x4.add(quant16(xb, id, ob), quant16(xb + 64, id, ob + 32)));
-      const fb = qp + ((nb as usize) << 2) + ((b as usize) << 5);
-      // a1 - 16 a2 and a3 - 16 a1 (a0..a3: the even/odd halves of the two groups of 16)
-      v128.store(fb, i16x8.sub(v128.load(ob, 16), i16x8.shl(v128.load(ob, 32), 4)));
-      v128.store(fb, i16x8.sub(v128.load(ob, 48), i16x8.shl(v128.load(ob, 16), 4)), 16);
+      storeFix(qp + ((nb as usize) << 2) + ((b as usize) << 5), ob);
       store<f32>(dp + ((b as usize) << 2), roundToF16(d));
       store<f32>(sp + ((b as usize) << 2), roundToF16(d * (sum as f32)));
       store<i32>(qp + ((b as usize) << 2), sum);
@@ -85,6 +92,7 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
     const o = out + (t as usize) * outStride;
     const dp = o + ((n as usize) << 1);
     const bp = dp + ((nk as usize) << 2);
+    const fp = bp + ((n as usize) >> 2);
     for (let b = 0; b < nk; b++) {
       const xb = xr + ((b as usize) << 10);
       let amax: f32 = 0;
@@ -101,6 +109,7 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
         store<f32>(dp + ((b as usize) << 2), 0);
         for (let j = 0; j < 256; j++) storeQ(o, (b << 8) + j, 0);
         for (let g = 0; g < 16; g++) store<i32>(bp + ((((b << 4) + g) as usize) << 2), 0);
+        memory.fill(fp + ((b as usize) << 8), 0, 256);
         continue;
       }
       const iscale: f32 = (-127.0 as f32) / max;
@@ -109,6 +118,10 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
       for (let g = 0; g < 16; g++) {
         const sum = lanesSum(quant16(xb + ((g as usize) << 6), iv, o + ((((b << 8) + (g << 4)) as usize) << 1)));
         store<i32>(bp + ((((b << 4) + g) as usize) << 2), sum);
+      }
+      for (let s = 0; s < 8; s++) {
+        const sb = (b << 3) + s;
+        storeFix(fp + ((sb as usize) << 5), o + ((sb as usize) << 6));
       }
       store<f32>(dp + ((b as usize) << 2), (1.0 as f32) / iscale);
     }

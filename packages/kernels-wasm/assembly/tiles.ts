@@ -15,7 +15,7 @@
 
 import { f16ToF32, f16x4ToF32x4 } from "./f16";
 import { gatherHalves } from "./simd";
-import { blockBytes, gatherX4Group, q6x4V, X4, x4Header, x4SlabBlocks } from "./x4";
+import { blockBytes, gatherX4Group, nibbleHighs, nibbleLows, q6x4V, X4, x4Header, x4SlabBlocks } from "./x4";
 
 // @ts-ignore: decorator
 @inline
@@ -128,7 +128,8 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
       let dp = o;
       let scp = o + 4;
       let step: usize = 4;
-      if (stride != 144 && !five) {
+      const x4 = stride != 144 && !five;
+      if (x4) {
         // Q4_K x4 group (x4.ts): headers by field, then each row's qs
         const G = hp + (b as usize) * stride;
         const ri = (qp - hp) / 144;
@@ -147,8 +148,14 @@ function unpackRow(type: i32, p: usize, n: i32, tile: usize, r: i32, hp: usize, 
         const hi = scaleMinK4(scp, (j << 1) + 1, step);
         const sl = i16x8.splat((lo & 0xff) as i16);
         const sh = i16x8.splat((hi & 0xff) as i16);
-        const w0 = v128.load(qs + ((j as usize) << 5));
-        const w1 = v128.load(qs + ((j as usize) << 5), 16);
+        let w0 = v128.load(qs + ((j as usize) << 5));
+        let w1 = v128.load(qs + ((j as usize) << 5), 16);
+        if (x4) {
+          // the chunk's two sub-blocks (x4.ts) back in ggml's order
+          const l = w0;
+          w0 = nibbleLows(l, w1);
+          w1 = nibbleHighs(l, w1);
+        }
         let e0 = v128.and(w0, m4);
         let o0 = v128.and(i16x8.shr_u(w0, 8), m4);
         let e1 = v128.and(w1, m4);

@@ -83,7 +83,7 @@ export function weightRowBytes(type: number, n: number): number {
 export function activationRowBytes(kind: ActivationKind, n: number): number {
   let bytes: number;
   if (kind === "q8") bytes = 4 * n + 12 * (n / 32);
-  else if (kind === "q8k") bytes = 2 * n + 4 * (n / 256) + 4 * (n / 16);
+  else if (kind === "q8k") bytes = 4 * n + 4 * (n / 256) + 4 * (n / 16);
   else bytes = 4 * n;
   return Math.ceil(bytes / 64) * 64;
 }
