@@ -12,8 +12,10 @@
 //   q16  i16[n]      at 0
 //   d    f32[nk]     at 2n
 //   bsum i32[n/16]   at 2n+4nk  sums of each group of 16 quants
-//   fix  i16[n]      at 2n+4nk+n/4  per 32-element sub-block, the "fix" vectors as in layout Q8
-//                                   (the x4 Q4_K kernel's dotNibbles)
+//   nib  i16[2n]     at 2n+4nk+n/4  per 32-element sub-block a0, a1 - 16 a2, a2, a3 - 16 a1
+//                                   (the even/odd halves of its two groups of 16 and the fix
+//                                   vectors of layout Q8): what the x4 Q4_K kernel's dotNibbles
+//                                   reads, in one 2n-byte stream instead of 4n bytes of lines
 
 import { roundToF16, roundToF16x4 } from "./f16";
 
@@ -47,12 +49,15 @@ function lanesSum(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-/** The fix vectors a1 - 16 a2 and a3 - 16 a1 of the 32 quants at q (a0..a3: the even/odd halves of its two groups of 16) at fb. */
+/**
+ * The fix vectors a1 - 16 a2 and a3 - 16 a1 of the 32 quants at q (a0..a3: the even/odd halves of
+ * its two groups of 16), at fb + at1 and fb + at3.
+ */
 // @ts-ignore: decorator
 @inline
-function storeFix(fb: usize, q: usize): void {
-  v128.store(fb, i16x8.sub(v128.load(q, 16), i16x8.shl(v128.load(q, 32), 4)));
-  v128.store(fb, i16x8.sub(v128.load(q, 48), i16x8.shl(v128.load(q, 16), 4)), 16);
+function storeFix2(fb: usize, q: usize, at1: usize, at3: usize): void {
+  v128.store(fb + at1, i16x8.sub(v128.load(q, 16), i16x8.shl(v128.load(q, 32), 4)));
+  v128.store(fb + at3, i16x8.sub(v128.load(q, 48), i16x8.shl(v128.load(q, 16), 4)));
 }
 
 /** Quantize rows of x (f32, nTok rows of n, row stride xStride bytes) into Q8 layout rows (stride outStride). */
@@ -76,7 +81,7 @@ export function quantizeQ8(x: usize, xStride: usize, n: i32, out: usize, outStri
       const id = f32x4.splat(m != 0 ? (127.0 as f32) / m : 0);
       const ob = o + ((b as usize) << 6);
       const sum = lanesSum(i32x4.add(quant16(xb, id, ob), quant16(xb + 64, id, ob + 32)));
-      storeFix(qp + ((nb as usize) << 2) + ((b as usize) << 5), ob);
+      storeFix2(qp + ((nb as usize) << 2) + ((b as usize) << 5), ob, 0, 16);
       store<f32>(dp + ((b as usize) << 2), roundToF16(d));
       store<f32>(sp + ((b as usize) << 2), roundToF16(d * (sum as f32)));
       store<i32>(qp + ((b as usize) << 2), sum);
@@ -109,7 +114,7 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
         store<f32>(dp + ((b as usize) << 2), 0);
         for (let j = 0; j < 256; j++) storeQ(o, (b << 8) + j, 0);
         for (let g = 0; g < 16; g++) store<i32>(bp + ((((b << 4) + g) as usize) << 2), 0);
-        memory.fill(fp + ((b as usize) << 8), 0, 256);
+        memory.fill(fp + ((b as usize) << 9), 0, 512);
         continue;
       }
       const iscale: f32 = (-127.0 as f32) / max;
@@ -120,8 +125,12 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
         store<i32>(bp + ((((b << 4) + g) as usize) << 2), sum);
       }
       for (let s = 0; s < 8; s++) {
-        const sb = (b << 3) + s;
-        storeFix(fp + ((sb as usize) << 5), o + ((sb as usize) << 6));
+        const sb = ((b << 3) + s) as usize;
+        const q = o + (sb << 6);
+        const nb = fp + (sb << 6);
+        v128.store(nb, v128.load(q));
+        v128.store(nb, v128.load(q, 32), 32);
+        storeFix2(nb, q, 16, 48);
       }
       store<f32>(dp + ((b as usize) << 2), (1.0 as f32) / iscale);
     }

@@ -504,23 +504,23 @@ function dotX4Q8_0(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
 }
 
 /**
- * Four rows' chunk j of a Q4_K super-block (weights at q + 128 r; activations at a, their fix
- * vectors at f): per row the two sub-block sums (8 products a lane, |.| <= 8 * 15 * 127: i16) are
+ * Four rows' chunk j of a Q4_K super-block (weights at q + 128 r; activation vectors and fix
+ * vectors at a, the Q8K layout's nib region of actquant.ts): per row the two sub-block sums (8 products a lane, |.| <= 8 * 15 * 127: i16) are
  * narrowed into one i16x8 and multiplied by the row's two scales with one dot; the row's sum goes
  * to accs + 16 r. The rows are written out (a loop costs V8 an exit test and address arithmetic
  * per row); each row's store to accs keeps V8 from hoisting every row's unpacking first.
  */
 // @ts-expect-error: decorator
 @inline
-function q4kRows(q: usize, a: usize, f: usize, scs: usize, accs: usize, j: i32): void {
+function q4kRows(q: usize, a: usize, scs: usize, accs: usize, j: i32): void {
   const x0 = v128.load(a);
+  const f1 = v128.load(a, 16);
   const x2 = v128.load(a, 32);
+  const f3 = v128.load(a, 48);
   const x4 = v128.load(a, 64);
+  const f5 = v128.load(a, 80);
   const x6 = v128.load(a, 96);
-  const f1 = v128.load(f);
-  const f3 = v128.load(f, 16);
-  const f5 = v128.load(f, 32);
-  const f7 = v128.load(f, 48);
+  const f7 = v128.load(a, 112);
   q4kRowChunk(q, x0, f1, x2, f3, x4, f5, x6, f7, scs, accs, j, 0);
   q4kRowChunk(q, x0, f1, x2, f3, x4, f5, x6, f7, scs, accs, j, 1);
   q4kRowChunk(q, x0, f1, x2, f3, x4, f5, x6, f7, scs, accs, j, 2);
@@ -568,7 +568,7 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
   const nk = n >> 8;
   const dA = act + ((n as usize) << 1);
   const bA = dA + ((nk as usize) << 2);
-  const fA = bA + ((n as usize) >> 2);
+  const nA = bA + ((n as usize) >> 2);
   const accs = tmp;
   const scs = tmp + 64;
   const k3f = i32x4.splat(0x3f3f3f3f);
@@ -577,7 +577,6 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
   let acc = acc0;
   let g = p;
   for (let b = b0; b < b1; b++) {
-    const a = act + ((b as usize) << 9);
     const bs = bA + ((b as usize) << 6);
     // the four rows' scales and mins (lane r = row r), as ggml's get_scale_min_k4 with u32 masks
     const u0 = v128.load(g, 16);
@@ -605,11 +604,11 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
       i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m23), ps),
     );
     const q = g + 64;
-    const f = fA + ((b as usize) << 8);
-    q4kRows(q, a, f, scs, accs, 0);
-    q4kRows(q + 32, a + 128, f + 64, scs, accs, 1);
-    q4kRows(q + 64, a + 256, f + 128, scs, accs, 2);
-    q4kRows(q + 96, a + 384, f + 192, scs, accs, 3);
+    const nib = nA + ((b as usize) << 9);
+    q4kRows(q, nib, scs, accs, 0);
+    q4kRows(q + 32, nib + 128, scs, accs, 1);
+    q4kRows(q + 64, nib + 256, scs, accs, 2);
+    q4kRows(q + 96, nib + 384, scs, accs, 3);
     const sums = hsum4i(v128.load(accs), v128.load(accs, 16), v128.load(accs, 32), v128.load(accs, 48));
     const h = v128.load(g);
     const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
