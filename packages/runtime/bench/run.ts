@@ -433,23 +433,31 @@ repacked Q4_0 for prompts: about 100 GMAC/s per core on the 1.1B Q4_0 prompt.
   i16 lanes laid out with rows in lanes (no horizontal sums), 8 rows x 4 tokens per pass, at 36-40 GMAC/s per
   CPU-second, close to the ceiling above. Q4_0 is the tight case (0.33-0.36x), because it is llama.cpp's fastest path.
 - **Generation** is the other side: one token reads every weight once, so each weight is unpacked for one use. At 1
-  thread cllama's Q4_0 and Q4_K products run at 21-22 GMAC/s per CPU-second with the weights in cache (the kernels-wasm
-  table) and 15-20 from DRAM inside the model, about 9-11 GB/s of weights, against llama.cpp's 28-48 GMAC/s: the
+  thread cllama's Q4_0 and Q4_K products run at about 20-22 GMAC/s from DRAM in this session's A/B runs (15-16 for
+  Q6_K), about 10-12 GB/s of weights, against llama.cpp's 28-48 GMAC/s: the
   unpacking (masks, shifts, 6-bit scales for the K-quants) and the per-block float scaling cost as many instructions as
   the multiplies. With 2 threads both cores are busy computing, not waiting for memory (the best 2-thread 7B Q4_0 run
-  reads 16.8 GB/s of the 51 the machine delivered in the same run).
-- This session's generation work: matrices wider than 6144 columns (the 7B shape's ffn_down, 11008) are cut in column
-  slabs per 64-row super-group at upload, so a product keeps its slab of the activation in L1 and reads each slab as
-  one stream (a 4096 x 11008 Q4_0 product from DRAM 18-20% faster, Q6_K 17%, Q4_K 10%; same result bits); the
-  lone-query attention (no GQA, one token) reads the f16 cache as raw floats with the 2^112 rebias carried by q and the
-  probabilities (3 and 2 operations per four halves instead of 4 and 5: 22% fewer cycles); and the KV cache is written
-  once at creation (a first write to a fresh page of WebAssembly memory costs a page fault, about 6 ms a token on the
-  7B shape). The 7B Q4_0 is now at 0.58x (1 thread) and 0.598x (2 threads), just under 0.6x; Q4_K_M, whose Q6_K
-  tensors (output, half of attn_v and ffn_down) run at 11-14 GMAC/s, stays at 0.48-0.55x at 7B and 0.53x for the
-  1.1B at 1 thread. Q8_0, whose bytes need only a sign extension, is at 0.82x and more.
+  reads 17.7 GB/s of the 50 the machine delivered in the same run).
+- Generation work of the last two sessions: matrices wider than 6144 columns (the 7B shape's ffn_down, 11008) are cut
+  in column slabs per 64-row super-group at upload, so a product keeps its slab of the activation in L1 (a 4096 x 11008
+  Q4_0 product from DRAM 18-20% faster, Q6_K 17%, Q4_K 10%; same result bits); the lone-query attention reads the f16
+  cache as raw floats (22% fewer cycles); the KV cache is written once at creation (a first write to a fresh page of
+  WebAssembly memory costs a page fault, about 6 ms a token on the 7B shape); the x4 kernels write their four rows out
+  instead of looping over them (an exit test and address arithmetic less per row: Q4_0 8-9% faster from DRAM on one
+  thread); and Q4_K's x4 layout stores each 32-weight sub-block in Q4_0's nibble order, unpacked with four operations
+  instead of six against "fix" vectors prepared with the activation (Q4_K 10-14% faster on one thread). The 7B Q4_0 is
+  now at 0.62x (1 thread) and 0.65x (2 threads), the 1.1B Q4_K_M at 0.60x and 0.85x.
+- Q4_K_M at 7B stays at 0.51x (1 thread) and 0.56x (2 threads). Per 64 weights and row the Q4_K kernel now does 8
+  multiplies (\`i32x4.dot_i16x8_s\`), 8 unpacking operations, 6 adds of the partial sums (the SIMD128 dot does not
+  accumulate) and 4 operations to apply the sub-block scales: the multiplies are under a third of the vector work, and
+  the unpacking and adds cannot shrink much further with 8-lane i16 dots. Its Q6_K tensors (output, half of attn_v and
+  ffn_down) take 16 unpacking operations per 64 weights (6-bit values split over 16-bit lanes) and run at 15-16 GMAC/s
+  against Q4_K's 19-21. llama.cpp's VNNI instruction does 64 multiply-adds with the accumulate included. 0.6x at 1 thread
+  needs 2.62 tok/s against these 2.22 (18% more), at 2 threads 4.58 against 4.24 (8% more).
 - Ways left: an int8-dot kernel variant for Node 22+ (relaxed SIMD on by default there, 16 multiply-adds per
   instruction with VNNI), chosen at start-up after a self-check; fewer operations per unpacked weight (Q6_K first);
-  and a head-major KV cache (each head's rows contiguous: about 20% off single-thread attention in a trial).
+  and the attention from DRAM (10-11% of a 7B token at 512 positions; it takes about twice its in-cache time, and a
+  head-major cache, each head's rows contiguous, took only 3-9% off it in a trial).
 
 ### Bandwidth, load time, memory
 
