@@ -124,13 +124,14 @@ export function quantizeQ8K(x: usize, xStride: usize, n: i32, out: usize, outStr
         const sum = lanesSum(quant16(xb + ((g as usize) << 6), iv, o + ((((b << 8) + (g << 4)) as usize) << 1)));
         store<i32>(bp + ((((b << 4) + g) as usize) << 2), sum);
       }
+      // the nib region: each sub-block's a0, a2 and their fix vectors, interleaved
       for (let s = 0; s < 8; s++) {
         const sb = ((b << 3) + s) as usize;
         const q = o + (sb << 6);
-        const nb = fp + (sb << 6);
-        v128.store(nb, v128.load(q));
-        v128.store(nb, v128.load(q, 32), 32);
-        storeFix2(nb, q, 16, 48);
+        const dst = fp + (sb << 6);
+        v128.store(dst, v128.load(q));
+        v128.store(dst, v128.load(q, 32), 32);
+        storeFix2(dst, q, 16, 48);
       }
       store<f32>(dp + ((b as usize) << 2), (1.0 as f32) / iscale);
     }

@@ -505,9 +505,9 @@ function dotX4Q8_0(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
 
 /**
  * Four rows' chunk j of a Q4_K super-block (weights at q + 128 r; activation vectors and fix
- * vectors at a, the Q8K layout's nib region of actquant.ts): per row the two sub-block sums (8 products a lane, |.| <= 8 * 15 * 127: i16) are
- * narrowed into one i16x8 and multiplied by the row's two scales with one dot; the row's sum goes
- * to accs + 16 r. The rows are written out (a loop costs V8 an exit test and address arithmetic
+ * vectors at a, the Q8K layout's nib region of actquant.ts): per row the two sub-block sums (8
+ * products a lane, |.| <= 8 * 15 * 127: i16) are narrowed into one i16x8 and multiplied by the
+ * row's two scales with one dot; the row's sum goes to accs + 16 r. The rows are written out (a loop costs V8 an exit test and address arithmetic
  * per row); each row's store to accs keeps V8 from hoisting every row's unpacking first.
  */
 // @ts-expect-error: decorator
