@@ -18,7 +18,7 @@
 // a column: at 11008 columns it no longer stays in L1 beside the weight stream, and a 4096 x 11008
 // Q4_0 product from DRAM ran 25-30% slower per byte than three 4096 x 3680 ones).
 
-import { evenHalves, oddHalves } from "./f16";
+import { evenHalfScales, evenHalves, oddHalfScales, oddHalves, placedHalvesToF32 } from "./f16";
 import { pairSums } from "./kdots";
 import { hsum4i } from "./simd";
 
@@ -373,14 +373,33 @@ function unpackK(type: i32, src: usize, dst: usize, r: usize): void {
 
 // ---------------------------------------------------------------- kernels
 
-/** Four halves in the low 8 bytes of h as four float32s (as f16x4ToF32x4, two operations fewer). */
+/**
+ * Four halves in the low 8 bytes of h (the four rows' scales of a 32-weight block) as four
+ * float32s, with the multiply by 2^112 (as evenHalves): these scales are about max|w| / 8 (Q4_0)
+ * or max|w| / 127 (Q8_0), subnormal halves only for blocks of weights below 4.9e-4 or 7.8e-3
+ * (exact then too, but slower), and the exact conversion's extra operations on every block cost
+ * Q4_0 10-15% from memory.
+ */
 // @ts-expect-error: decorator
 @inline
 function halves4(h: v128): v128 {
+  return f32x4.mul(placeHalves4(h), f32x4.splat(reinterpret<f32>(0x77800000)));
+}
+
+/** halves4 for the K-quants' super-block scales, often subnormal (Q6_K's d: max|w| / 4064). */
+// @ts-expect-error: decorator
+@inline
+function halfScales4(h: v128): v128 {
+  return placedHalvesToF32(placeHalves4(h));
+}
+
+/** Four halves in the low 8 bytes of h placed as placedHalvesToF32 takes them. */
+// @ts-expect-error: decorator
+@inline
+function placeHalves4(h: v128): v128 {
   // A sign-extended half shifted left by 13 has its exponent and mantissa in place and copies of
-  // the sign in bits 28..31: keep bit 31, then 2^112 rebiases the exponent (and normalises subnormals).
-  const v = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(0x8fffffff));
-  return f32x4.mul(v, f32x4.splat(reinterpret<f32>(0x77800000)));
+  // the sign in bits 28..31: keep bit 31.
+  return v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(0x8fffffff));
 }
 
 /**
@@ -612,8 +631,8 @@ function dotX4Q4_K(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
     const sums = hsum4i(v128.load(accs), v128.load(accs, 16), v128.load(accs, 32), v128.load(accs, 48));
     const h = v128.load(g);
     const da = f32x4.splat(load<f32>(dA + ((b as usize) << 2)));
-    const d = f32x4.mul(evenHalves(h), da);
-    const dm = f32x4.mul(oddHalves(h), da);
+    const d = f32x4.mul(evenHalfScales(h), da);
+    const dm = f32x4.mul(oddHalfScales(h), da);
     acc = f32x4.add(acc, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sums)), f32x4.mul(dm, f32x4.convert_i32x4_s(mins))));
     g += 576;
   }
@@ -712,7 +731,7 @@ function dotX4Q6_K(p: usize, act: usize, n: i32, tmp: usize, b0: i32, b1: i32, a
     q6kRows(q + 96, a + 256, scs, accs, 2);
     q6kRows(q + 144, a + 288, scs, accs, 3);
     const sums = hsum4i(v128.load(accs), v128.load(accs, 16), v128.load(accs, 32), v128.load(accs, 48));
-    const d = f32x4.mul(halves4(v128.load64_zero(g + 832)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
+    const d = f32x4.mul(halfScales4(v128.load64_zero(g + 832)), f32x4.splat(load<f32>(dA + ((b as usize) << 2))));
     acc = f32x4.add(acc, f32x4.mul(d, f32x4.convert_i32x4_s(sums)));
     g += 840;
   }

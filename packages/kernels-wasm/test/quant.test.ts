@@ -171,23 +171,28 @@ describe("quantized products at model sizes", () => {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
       bytes[i] = s >>> 24;
     }
-    const scaleOffsets: Record<number, [number, number[]]> = {
-      2: [18, [0]],
-      3: [20, [0, 2]],
-      6: [22, [0]],
-      7: [24, [0, 2]],
-      8: [34, [0]],
-      10: [84, [80, 82]],
-      11: [110, [108]],
-      12: [144, [0, 2]],
-      13: [176, [0, 2]],
-      14: [210, [208]],
-    };
+    return setScales(type, bytes, (b, o) => 0x2000 + ((b * 7 + o) % 0x400)); // ~0.008..0.016
+  }
+
+  /** Block bytes and offsets of the half scales of each quantized type. */
+  const scaleOffsets: Record<number, [number, number[]]> = {
+    2: [18, [0]],
+    3: [20, [0, 2]],
+    6: [22, [0]],
+    7: [24, [0, 2]],
+    8: [34, [0]],
+    10: [84, [80, 82]],
+    11: [110, [108]],
+    12: [144, [0, 2]],
+    13: [176, [0, 2]],
+    14: [210, [208]],
+  };
+
+  /** randomBlocks' half scales (d, and the min where the type has one) at each block's offsets. */
+  function setScales(type: number, bytes: Uint8Array, half: (block: number, offset: number) => number): Uint8Array {
     const [bs, offs] = scaleOffsets[type];
-    const dv = new DataView(bytes.buffer);
-    for (let b = 0; b < bytes.length / bs; b++) {
-      for (const o of offs) dv.setUint16(b * bs + o, 0x2000 + ((b * 7 + o) % 0x400), true); // ~0.008..0.016
-    }
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let b = 0; b < bytes.length / bs; b++) for (const o of offs) dv.setUint16(b * bs + o, half(b, o), true);
     return bytes;
   }
 
@@ -259,6 +264,40 @@ describe("quantized products at model sizes", () => {
         const alone = await k1.uploadWeights(type, 1, cols, bytes.subarray(r * rowBytes, (r + 1) * rowBytes));
         k1.dequantizeRows(alone, 0, 1, one);
         expect(Array.from(got.subarray(r * cols, (r + 1) * cols))).toEqual(Array.from(k1.f32(one)));
+      }
+    });
+  }
+
+  // Subnormal half scales are common in real files (most Q6_K blocks of a 7B model: d is about
+  // max|w| / 4064, below 2^-14), and the kernels convert them without denormal floats (f16.ts).
+  // Scales m * 2^-24 against the same blocks with scales m * 2^-14 (normal halves): every product
+  // and sum scales by exactly 2^10, so the results must be exactly 1024 times smaller.
+  for (const [name, type, rows, cols] of shapes) {
+    it(`${name}: subnormal half scales give exactly the results of normal ones / 1024 (${rows} x ${cols}, 1 and 5 tokens, dequantizeRows)`, async () => {
+      const nTok = 5;
+      const m = (b: number, o: number) => 1 + ((b * 37 + o * 11) % 1023);
+      const sign = (b: number, o: number) => (type === 3 || type === 7 || type === 10 || type === 12 || type === 13) && o > 0 && b % 3 === 0 ? 0x8000 : 0;
+      const base = randomBlocks(type, rows, cols, type * 71);
+      const tiny = setScales(type, base.slice(), (b, o) => sign(b, o) | m(b, o));
+      const normal = setScales(type, base.slice(), (b, o) => sign(b, o) | fp32ToFp16(m(b, o) * 2 ** -14));
+      const xs = randomF32(cols * nTok, type + 1);
+      const x = k1.allocF32(cols * nTok);
+      k1.f32(x).set(xs);
+      const results = [];
+      for (const bytes of [tiny, normal]) {
+        const w = await k1.uploadWeights(type, rows, cols, bytes);
+        const y = k1.allocF32(rows * nTok);
+        k1.matmul(w, x, y, nTok);
+        const y1 = k1.allocF32(rows);
+        k1.matvec(w, x, y1);
+        const deq = k1.allocF32(rows * cols);
+        k1.dequantizeRows(w, 0, rows, deq);
+        results.push([k1.f32(y).slice(), k1.f32(y1).slice(), k1.f32(deq).slice()]);
+      }
+      const [sub, ref] = results;
+      for (let i = 0; i < 3; i++) {
+        expect(sub![i]!.some((v) => v !== 0)).toBe(true);
+        expect(Array.from(sub![i]!, (v) => v * 1024)).toEqual(Array.from(ref![i]!));
       }
     });
   }
