@@ -189,10 +189,15 @@ describe("quantized products at model sizes", () => {
   };
 
   /** randomBlocks' half scales (d, and the min where the type has one) at each block's offsets. */
-  function setScales(type: number, bytes: Uint8Array, half: (block: number, offset: number) => number): Uint8Array {
+  function setScales(
+    type: number,
+    bytes: Uint8Array,
+    half: (block: number, offset: number) => number,
+  ): Uint8Array {
     const [bs, offs] = scaleOffsets[type];
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let b = 0; b < bytes.length / bs; b++) for (const o of offs) dv.setUint16(b * bs + o, half(b, o), true);
+    for (let b = 0; b < bytes.length / bs; b++)
+      for (const o of offs) dv.setUint16(b * bs + o, half(b, o), true);
     return bytes;
   }
 
@@ -276,7 +281,10 @@ describe("quantized products at model sizes", () => {
     it(`${name}: subnormal half scales give exactly the results of normal ones / 1024 (${rows} x ${cols}, 1 and 5 tokens, dequantizeRows)`, async () => {
       const nTok = 5;
       const m = (b: number, o: number) => 1 + ((b * 37 + o * 11) % 1023);
-      const sign = (b: number, o: number) => (type === 3 || type === 7 || type === 10 || type === 12 || type === 13) && o > 0 && b % 3 === 0 ? 0x8000 : 0;
+      const sign = (b: number, o: number) =>
+        (type === 3 || type === 7 || type === 10 || type === 12 || type === 13) && o > 0 && b % 3 === 0
+          ? 0x8000
+          : 0;
       const base = randomBlocks(type, rows, cols, type * 71);
       const tiny = setScales(type, base.slice(), (b, o) => sign(b, o) | m(b, o));
       const normal = setScales(type, base.slice(), (b, o) => sign(b, o) | fp32ToFp16(m(b, o) * 2 ** -14));
