@@ -3,7 +3,7 @@
 // workers that share the memory.
 
 export { quantizeQ8, quantizeQ8K, roundRows } from "./actquant";
-export { attention, storeF16 } from "./attention";
+export { attention, attentionHeads, storeF16 } from "./attention";
 export { dequantizeRows } from "./dequant";
 export { add, mul, rmsNorm, rope, siluMul, softmax } from "./elementwise";
 export { matmul } from "./matmul";

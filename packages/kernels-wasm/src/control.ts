@@ -50,6 +50,7 @@ export const KERNEL_FUNCTIONS = [
   "add",
   "mul",
   "attention",
+  "attentionHeads",
   "storeF16",
   "dequantizeRows",
   "matmulTiled",

@@ -554,6 +554,10 @@ export class Kernels {
         `attention: headDim ${p.headDim} must be a multiple of 8 and nHead ${p.nHead} a multiple of nHeadKv ${p.nHeadKv}`,
       );
     }
+    if (p.kvF16 && p.nTok === 1 && p.nHead === p.nHeadKv) {
+      this.attentionHeads(p, arena);
+      return;
+    }
     const width = p.nHead * p.headDim;
     const group = p.nHead / p.nHeadKv;
     const tokensPerUnit = Math.max(1, Math.min(p.nTok, Math.ceil(8 / group)));
@@ -595,6 +599,25 @@ export class Kernels {
       ],
       units < 2,
     );
+  }
+
+  /**
+   * One token without GQA over an f16 cache (generation of a 7B LLaMA): the heads split in one
+   * range per thread, each range walking the cache rows in order for all its heads
+   * (assembly/attention.ts, attentionHeads).
+   */
+  private attentionHeads(p: AttentionParams, arena: number): void {
+    const perUnit = Math.ceil(p.nHead / this.threads);
+    const units = Math.ceil(p.nHead / perUnit);
+    const len = p.pos0 + 1;
+    const floats = perUnit * (p.headDim + ((len + 3) & ~3));
+    const perThread = Math.ceil((floats * 4) / 64) * 64;
+    const scratch = this.arenas[arena].scratchRegion("attention", perThread * this.threads);
+    const kvStride = p.kvStride ?? p.nHeadKv * p.headDim;
+    const args = [p.q.ptr, p.k.ptr, p.v.ptr, kvStride, p.out.ptr, scratch, p.headDim, len, p.scale];
+    const job = makeJob("attentionHeads", arena, units, perUnit, p.nHead, args, 5, perThread);
+    job.floats = 1 << 8;
+    this.run([job], units < 2);
   }
 
   // ---------------------------------------------------------------- lifetime

@@ -232,6 +232,49 @@ function attentionRef(
   return out;
 }
 
+// A token generated alone without GQA goes through attentionHeads (all its heads walk the cache
+// together); the same token as the lone last token of a batch goes through attention's lone-query
+// path. Both do the same operations per head and position: the same bits.
+it.each([
+  { hd: 128, nHead: 5, pos0: 140 },
+  { hd: 72, nHead: 3, pos0: 23 },
+])(
+  "attention: one token alone (heads together) has the bits of the batch's lone last token, head size $hd",
+  ({ hd, nHead, pos0 }) => {
+    const nTok = 9; // token blocks of 8 and 1
+    const positions = pos0 + nTok;
+    const width = nHead * hd;
+    const qs = randomF32(nTok * width, 21);
+    const cache = (seed: number) => {
+      const b = k.alloc(positions * width * 2);
+      k.storeF16(upload(randomF32(positions * width, seed)), b, positions * width);
+      return b;
+    };
+    const kv = {
+      k: cache(22),
+      v: cache(23),
+      kvF16: true,
+      nHead,
+      nHeadKv: nHead,
+      headDim: hd,
+      scale: 1 / Math.sqrt(hd),
+    };
+    const batch = k.allocF32(nTok * width);
+    k.attention({ ...kv, q: upload(qs), out: batch, pos0, nTok });
+    const alone = k.allocF32(width);
+    k.attention({
+      ...kv,
+      q: upload(qs.subarray((nTok - 1) * width)),
+      out: alone,
+      pos0: pos0 + nTok - 1,
+      nTok: 1,
+    });
+    const last = Array.from(k.f32(batch).subarray((nTok - 1) * width));
+    expect(last.some((x) => x !== 0)).toBe(true);
+    expect(Array.from(k.f32(alone))).toEqual(last);
+  },
+);
+
 // The kernel takes a KV head's whole GQA group and ceil(8 / group) tokens per work unit and walks
 // the cache in chunks of 128 positions: the shapes cover groups of 1, 2 and 8, a partial last
 // token block, caches longer than one chunk (with a chunk boundary inside the batch), and the

@@ -156,4 +156,28 @@ describe("worker pool", () => {
     };
     expect(run(two)).toEqual(run(one));
   });
+
+  it("one token's attention without GQA, its heads split across threads, gives the 1-thread result", () => {
+    const run = (k: Kernels) => {
+      const nHead = 7;
+      const hd = 64;
+      const positions = 75;
+      const cache = (seed: number) => {
+        const b = k.alloc(positions * nHead * hd * 2);
+        const x = k.allocF32(positions * nHead * hd);
+        k.f32(x).set(randomF32(positions * nHead * hd, seed));
+        k.storeF16(x, b, positions * nHead * hd);
+        return b;
+      };
+      const q = k.allocF32(nHead * hd);
+      k.f32(q).set(randomF32(nHead * hd, 4));
+      const out = k.allocF32(nHead * hd);
+      const kv = { k: cache(5), v: cache(6), kvF16: true, nHead, nHeadKv: nHead, headDim: hd };
+      k.attention({ ...kv, q, out, pos0: positions - 1, nTok: 1, scale: 0.125 });
+      return Array.from(k.f32(out));
+    };
+    const got = run(two);
+    expect(got.some((x) => x !== 0)).toBe(true);
+    expect(got).toEqual(run(one));
+  });
 });
