@@ -371,8 +371,8 @@ const HEADS_BLOCK = 4;
 /**
  * One token's attention without GQA over an f16 cache (generation of a model whose heads each
  * have their own K and V), for heads [h0, h1) together: scores, softmax and output as the
- * lone-query path of \`attention\`, with the same operations per head and position in the same
- * order (the same result bits). The difference is the walk through the cache: \`attention\`
+ * lone-query path of `attention`, with the same operations per head and position in the same
+ * order (the same result bits). The difference is the walk through the cache: `attention`
  * takes one head at a time, and each head reads its headDim halves of every cache row, rows
  * kvStride halves apart (8 KB on a 7B model), in 32 sweeps of scattered pieces. Here a block of
  * HEADS_BLOCK positions is read for every head of the range before the next block, so the rows

@@ -433,31 +433,40 @@ repacked Q4_0 for prompts: about 100 GMAC/s per core on the 1.1B Q4_0 prompt.
   i16 lanes laid out with rows in lanes (no horizontal sums), 8 rows x 4 tokens per pass, at 36-40 GMAC/s per
   CPU-second, close to the ceiling above. Q4_0 is the tight case (0.33-0.36x), because it is llama.cpp's fastest path.
 - **Generation** is the other side: one token reads every weight once, so each weight is unpacked for one use. At 1
-  thread cllama's Q4_0 and Q4_K products run at about 20-22 GMAC/s from DRAM in this session's A/B runs (15-16 for
+  thread cllama's Q4_0 and Q4_K products run at about 20-22 GMAC/s from DRAM in A/B runs (16-17 for
   Q6_K), about 10-12 GB/s of weights, against llama.cpp's 28-48 GMAC/s: the
   unpacking (masks, shifts, 6-bit scales for the K-quants) and the per-block float scaling cost as many instructions as
   the multiplies. With 2 threads both cores are busy computing, not waiting for memory (the best 2-thread 7B Q4_0 run
   reads 17.7 GB/s of the 50 the machine delivered in the same run).
-- Generation work of the last two sessions: matrices wider than 6144 columns (the 7B shape's ffn_down, 11008) are cut
+- Generation work of the last sessions: matrices wider than 6144 columns (the 7B shape's ffn_down, 11008) are cut
   in column slabs per 64-row super-group at upload, so a product keeps its slab of the activation in L1 (a 4096 x 11008
-  Q4_0 product from DRAM 18-20% faster, Q6_K 17%, Q4_K 10%; same result bits); the lone-query attention reads the f16
-  cache as raw floats (22% fewer cycles); the KV cache is written once at creation (a first write to a fresh page of
-  WebAssembly memory costs a page fault, about 6 ms a token on the 7B shape); the x4 kernels write their four rows out
-  instead of looping over them (an exit test and address arithmetic less per row: Q4_0 8-9% faster from DRAM on one
-  thread); and Q4_K's x4 layout stores each 32-weight sub-block in Q4_0's nibble order, unpacked with four operations
-  instead of six against "fix" vectors prepared with the activation (Q4_K 10-14% faster on one thread). The 7B Q4_0 is
-  now at 0.62x (1 thread) and 0.65x (2 threads), the 1.1B Q4_K_M at 0.60x and 0.85x.
-- Q4_K_M at 7B stays at 0.51x (1 thread) and 0.56x (2 threads). Per 64 weights and row the Q4_K kernel now does 8
-  multiplies (\`i32x4.dot_i16x8_s\`), 8 unpacking operations, 6 adds of the partial sums (the SIMD128 dot does not
-  accumulate) and 4 operations to apply the sub-block scales: the multiplies are under a third of the vector work, and
-  the unpacking and adds cannot shrink much further with 8-lane i16 dots. Its Q6_K tensors (output, half of attn_v and
-  ffn_down) take 16 unpacking operations per 64 weights (6-bit values split over 16-bit lanes) and run at 15-16 GMAC/s
-  against Q4_K's 19-21. llama.cpp's VNNI instruction does 64 multiply-adds with the accumulate included. 0.6x at 1 thread
-  needs 2.62 tok/s against these 2.22 (18% more), at 2 threads 4.58 against 4.24 (8% more).
-- Ways left: an int8-dot kernel variant for Node 22+ (relaxed SIMD on by default there, 16 multiply-adds per
-  instruction with VNNI), chosen at start-up after a self-check; fewer operations per unpacked weight (Q6_K first);
-  and the attention from DRAM (10-11% of a 7B token at 512 positions; it takes about twice its in-cache time, and a
-  head-major cache, each head's rows contiguous, took only 3-9% off it in a trial).
+  Q4_0 product from DRAM 18-20% faster, Q6_K 17%, Q4_K 10%; same result bits); the KV cache is written once at creation
+  (a first write to a fresh page of WebAssembly memory costs a page fault, about 6 ms a token on the 7B shape); the x4
+  kernels write their four rows out instead of looping over them (Q4_0 8-9% faster from DRAM on one thread); and Q4_K's
+  x4 layout stores each 32-weight sub-block in Q4_0's nibble order, unpacked with four operations instead of six against
+  "fix" vectors prepared with the activation (Q4_K 10-14% faster on one thread).
+- This session's two changes brought the 7B Q4_K_M from 0.51x / 0.56x to 0.64x / 0.65x:
+  - **Subnormal half scales.** The K-quants' f16 block scales used to be converted with the usual multiply by 2^112,
+    which makes every subnormal half a denormal float operand, and this CPU takes a microcode assist for each one.
+    Q6_K's d is about max|w| / 4064, a subnormal half in every Q6_K block of these 7B files (and in most blocks of real
+    7B models), and 92% of the synthetic 7B ffn_down's Q4_K blocks have a subnormal d: those products ran at 10-13
+    GMAC/s from DRAM against 20-22 for the other Q4_K matrices, and only in the model (the kernel benchmarks use normal
+    scales). They are now converted exactly without denormals (exponent + 112, or + 113 and one exact subtraction for
+    a subnormal): Q6_K 4096 x 11008 from DRAM 10.5 -> 16.4 GMAC/s, the Q4_K ffn_down 13.5 -> 21.0.
+  - **Attention walks the cache in order.** One generated token of a model without GQA (the 7B shape) read, head by
+    head, each head's 256 bytes of every 8 KB cache row: 32 sweeps of scattered pieces. \`attentionHeads\` reads four
+    positions at a time for all of a thread's heads, whole rows in order (same result bits): 1.26 -> 0.80 ms a layer
+    on one thread at 512 positions from DRAM, 0.68 -> 0.45 on two.
+- How much to trust the ratios: this VM's speed varies from one process to the next by up to 25% (the per-round figures
+  above: the 7B Q4_K_M's two 1-thread cllama rounds gave 2.02 and 2.60 tok/s with the same code, llama.cpp's 3.73 and
+  4.08). Every figure is the best of its engine's rounds, run alternately, so each engine gets the same chances; a
+  single round can land below 0.6x on the 7B Q4_K_M (round 1: 0.54x at 1 thread, 0.56x at 2).
+- What remains is the instruction mix. Per 64 weights and row the Q4_K kernel does 8 multiplies
+  (\`i32x4.dot_i16x8_s\`), 8 unpacking operations, 6 adds of the partial sums (the SIMD128 dot does not accumulate) and
+  4 operations to apply the sub-block scales; Q6_K needs 16 unpacking operations per 64 weights (6-bit values split over
+  16-bit lanes). llama.cpp's VNNI instruction does 64 multiply-adds with the accumulate included. Ways left: an
+  int8-dot kernel variant for Node 22+ (relaxed SIMD on by default there), chosen at start-up after a self-check, and
+  fewer operations per unpacked Q6_K weight.
 
 ### Bandwidth, load time, memory
 
