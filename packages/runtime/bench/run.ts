@@ -436,8 +436,8 @@ repacked Q4_0 for prompts: about 100 GMAC/s per core on the 1.1B Q4_0 prompt.
   thread cllama's Q4_0 and Q4_K products run at about 20-22 GMAC/s from DRAM in A/B runs (16-17 for
   Q6_K), about 10-12 GB/s of weights, against llama.cpp's 28-48 GMAC/s: the
   unpacking (masks, shifts, 6-bit scales for the K-quants) and the per-block float scaling cost as many instructions as
-  the multiplies. With 2 threads both cores are busy computing, not waiting for memory (the best 2-thread 7B Q4_0 run
-  reads 17.7 GB/s of the 50 the machine delivered in the same run).
+  the multiplies. With 2 threads both cores are busy computing, not waiting for memory (the 2-thread 7B Q4_0 row
+  reads 14.8 GB/s of the 46.9 the machine delivered in the same run).
 - Generation work of the last sessions: matrices wider than 6144 columns (the 7B shape's ffn_down, 11008) are cut
   in column slabs per 64-row super-group at upload, so a product keeps its slab of the activation in L1 (a 4096 x 11008
   Q4_0 product from DRAM 18-20% faster, Q6_K 17%, Q4_K 10%; same result bits); the KV cache is written once at creation
